@@ -25,5 +25,7 @@ void http_chunked_reset(HttpChunkedDecoder *d);
 HttpChunkedStatus http_chunked_feed(HttpChunkedDecoder *d, const char *data, size_t len,
                                     http_chunked_sink_t sink, void *userdata, size_t *ret_consumed);
 
-int http_chunked_error_status(const HttpChunkedDecoder *d); /* 400 or 413 */
+/* 400 malformed, 413 body too large, 431 trailer section too large, 500 when the
+ * sink failed. */
+int http_chunked_error_status(const HttpChunkedDecoder *d);
 const char *http_chunked_error_reason(const HttpChunkedDecoder *d);

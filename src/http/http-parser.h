@@ -79,7 +79,8 @@ HttpParseStatus http_parser_feed(HttpParser *p, const char *data, size_t len, si
 const HttpRequest *http_parser_request(const HttpParser *p);
 
 /* After ERROR: the status to answer (400, 413, 417, 431, 501, 505) and a
- * short reason for the log. */
+ * short reason for the log (a static string).  500 only when memory for the
+ * body could not be allocated. */
 int http_parser_error_status(const HttpParser *p);
 const char *http_parser_error_reason(const HttpParser *p);
 

@@ -2,7 +2,13 @@
  * ({"time","level","message"}), to the journal with the PAYRAM_* fields of
  * the job (or to stderr without a journal), and to an in-memory list that
  * GET /upgrade/logs serves.  The file lets the list be rebuilt after a
- * restart. */
+ * restart.
+ *
+ * Nothing here can tell a secret from other text: callers must never pass
+ * one.  URLs go through url_redact() (fetch/fetcher.h) before they reach a
+ * message, and container environments are never logged.  Messages are
+ * bounded and their control characters replaced, so text from outside
+ * cannot forge entries. */
 #pragma once
 
 #include <stddef.h>
@@ -29,7 +35,9 @@ typedef struct JobLog JobLog;
 /* Opens (creating) LOG_DIR/<job id>.log for appending. */
 int joblog_open(const char *log_dir, const char *job_id, JobLog **ret);
 
-/* Opens an existing job's log and loads its entries (after a restart). */
+/* Opens an existing job's log and loads its entries (after a restart): at
+ * most the last JOBLOG_MAX_FILE_BYTES, skipping malformed lines and a torn
+ * last line.  A missing file is created, and the log starts empty. */
 int joblog_load(const char *log_dir, const char *job_id, JobLog **ret);
 
 JobLog *joblog_free(JobLog *l);

@@ -29,5 +29,11 @@ int store_load_current(Store *s, Job **ret);
 /* Loads the job with ID; -ENOENT when unknown. */
 int store_load(Store *s, const char *id, Job **ret);
 
-/* Removes records beyond STORE_MAX_HISTORY, oldest first, never the current one. */
+/* Removes records beyond STORE_MAX_HISTORY, oldest first, never the current one.
+ * Returns the number of records removed. */
 int store_prune(Store *s);
+
+/* Loads every readable record, newest (by updated time) first; corrupt ones
+ * are moved aside and left out.  Free the result with store_job_list_free(). */
+int store_list(Store *s, Job ***ret, size_t *ret_n);
+void store_job_list_free(Job **jobs, size_t n);

@@ -13,6 +13,11 @@
 #define JOB_ID_MAX 33 /* 32 hex digits + NUL */
 #define JOB_SCHEMA_VERSION 1
 
+/* Bounds on the strings of a record, so that every record the service writes
+ * fits the store's record limit and loads again. */
+#define JOB_FIELD_MAX   256  /* targets, versions, error codes */
+#define JOB_MESSAGE_MAX 4096 /* error_message: longer ones are cut */
+
 typedef enum JobState {
         JOB_STATE_IDLE,
         JOB_STATE_POLICY_FETCHING,
@@ -34,6 +39,10 @@ const char *job_state_to_string(JobState s);
 JobState job_state_from_string(const char *s);
 const char *job_mode_to_string(JobMode m);
 JobMode job_mode_from_string(const char *s);
+
+/* True for exactly 32 lowercase hex digits: the only form an id takes, so
+ * that an id read from a file is safe to use in a path. */
+bool job_id_is_valid(const char *id);
 
 /* READY and FAILED: a new job may start. */
 bool job_state_is_terminal(JobState s);
@@ -61,14 +70,16 @@ typedef struct Job {
         uint64_t updated_usec;
 } Job;
 
-/* A fresh job with a random id, in POLICY_FETCHING. */
+/* A fresh job with a random id, in POLICY_FETCHING.  A target or version
+ * longer than JOB_FIELD_MAX is -EINVAL. */
 int job_new(JobMode mode, const char *requested_target, const char *current_version, Job **ret);
 Job *job_free(Job *j);
 
 /* Moves to STATE and stamps updated_usec. */
 void job_set_state(Job *j, JobState state);
 
-/* Moves to FAILED with CODE and MESSAGE. */
+/* Moves to FAILED with CODE and MESSAGE (cut to JOB_MESSAGE_MAX).  The state
+ * changes even when copying the strings fails (-ENOMEM). */
 int job_fail(Job *j, const char *code, const char *message);
 
 /* The status object of the API: state, mode, requested_target,
@@ -76,10 +87,14 @@ int job_fail(Job *j, const char *code, const char *message);
  * NULL), then job_id, created_at, updated_at, current_version. */
 struct json_object *job_to_status_json(const Job *j);
 
-/* The stored form: the status object plus "schema_version". */
+/* The stored form: "schema_version", the status object, then "created_usec"
+ * and "updated_usec" (integer microseconds since the epoch; these are what
+ * load reads, the RFC 3339 strings are for people).  NULL strings are stored
+ * as "" and load back as NULL. */
 struct json_object *job_to_stored_json(const Job *j);
 
 /* Reads a stored record.  Unknown keys are ignored; a schema_version newer
- * than JOB_SCHEMA_VERSION, a missing id or an unknown state is -EINVAL with
- * a reason in *ret_error (static string). */
+ * than JOB_SCHEMA_VERSION, a missing or malformed id, an unknown state or
+ * mode, a missing time or an over-long string is -EINVAL with a reason in
+ * *ret_error (static string).  -ENOMEM leaves *ret_error NULL. */
 int job_from_stored_json(struct json_object *obj, Job **ret, const char **ret_error);

@@ -91,3 +91,10 @@ static inline int free_and_strdup(char **dst, const char *src) {
 
 #define USEC_PER_SEC  ((uint64_t) 1000000ULL)
 #define USEC_PER_MSEC ((uint64_t) 1000ULL)
+
+#define SWAP_PTR(a, b)                          \
+        do {                                    \
+                __typeof__(a) _tmp = (a);       \
+                (a) = (b);                      \
+                (b) = _tmp;                     \
+        } while (0)

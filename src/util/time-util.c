@@ -27,9 +27,10 @@ char *format_rfc3339(uint64_t usec, char buf[static RFC3339_MAX]) {
                 buf[0] = '\0';
                 return buf;
         }
-        (void) snprintf(buf, RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-                        (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-                        tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100,
+        (void) snprintf(buf, RFC3339_MAX, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                        (unsigned) (tm.tm_year + 1900) % 10000u, (unsigned) (tm.tm_mon + 1) % 100u,
+                        (unsigned) tm.tm_mday % 100u, (unsigned) tm.tm_hour % 100u, (unsigned) tm.tm_min % 100u,
+                        (unsigned) tm.tm_sec % 100u,
                         (unsigned) ((usec / 1000ULL) % 1000ULL));
         return buf;
 }

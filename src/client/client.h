@@ -1,0 +1,13 @@
+/* The command-line client: `payram-updater status|logs|upgrade|health`
+ * talks to a running service over its HTTP API. */
+#pragma once
+
+#include <stdbool.h>
+
+/* True when ARG names a client subcommand. */
+bool client_is_command(const char *arg);
+
+/* Runs the subcommand in ARGV[0]; returns the process exit status:
+ * 0 success, 1 the job failed or the service said no, 2 usage or
+ * connection errors. */
+int client_main(int argc, char **argv);

@@ -1,0 +1,452 @@
+/* The job manager drives a dry-run job through its steps:
+ *
+ *   start -> POLICY_FETCHING -> (plan) -> MANIFEST_FETCHING -> READY
+ *                 \________________\_____________\___________> FAILED
+ *
+ * Every step is a callback from the fetcher on the event loop; nothing here
+ * blocks.  Every transition is persisted before it is announced (log,
+ * journal, waiters), so what an observer saw is never newer than what a
+ * restart would find. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch/fetcher.h"
+#include "manager/manager.h"
+#include "upgrade/manifest.h"
+#include "upgrade/plan.h"
+#include "upgrade/policy.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/message-ids.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Job *, job_free);
+
+struct ManagerWaiter {
+        Manager *manager;
+        ManagerWaiter *prev, *next;
+        char job_id[JOB_ID_MAX];
+        manager_job_done_t cb;
+        void *userdata;
+};
+
+struct Manager {
+        sd_event *event;
+        Fetcher *fetcher;
+        Store *store;
+        char *log_dir;
+
+        Job *job;         /* current or last job, NULL when there never was one */
+        JobLog *log;      /* its log */
+        FetchRequest *fetch;
+
+        /* Copied from the configuration when the job started. */
+        char *policy_url;
+        char *manifest_url;
+        uint64_t fetch_timeout_usec;
+
+        ManagerWaiter *waiters;
+        manager_changed_t changed_cb;
+        void *changed_userdata;
+};
+
+/* ---- bookkeeping ---- */
+
+static void manager_changed(Manager *m) {
+        if (m->changed_cb)
+                m->changed_cb(m, m->changed_userdata);
+}
+
+static void manager_persist(Manager *m) {
+        int r = store_save(m->store, m->job);
+
+        /* The job goes on: its state is still served from memory, and a
+         * restart would report the last state that did reach the disk. */
+        if (r < 0)
+                joblog_add(m->log, m->job, JOBLOG_ERROR, NULL, "Failed to save job state in the state directory: %s",
+                           strerror(-r));
+}
+
+static ManagerWaiter *find_waiter(Manager *m, const char *job_id) {
+        for (ManagerWaiter *w = m->waiters; w; w = w->next)
+                if (streq(w->job_id, job_id))
+                        return w;
+        return NULL;
+}
+
+static void waiter_unlink(ManagerWaiter *w) {
+        Manager *m = w->manager;
+
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                m->waiters = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        w->prev = w->next = NULL;
+}
+
+/* Each waiter is unlinked before its callback runs, and the list is
+ * searched afresh each time, so callbacks may cancel waiters or start the
+ * next job. */
+static void manager_notify_waiters(Manager *m) {
+        char id[JOB_ID_MAX];
+        ManagerWaiter *w;
+
+        memcpy(id, m->job->id, sizeof(id));
+        while ((w = find_waiter(m, id))) {
+                waiter_unlink(w);
+                w->cb(m, m->job, w->userdata);
+                free(w);
+        }
+}
+
+static void manager_finish(Manager *m) {
+        m->fetch = NULL;
+        manager_changed(m);
+        manager_notify_waiters(m);
+}
+
+static void manager_fail(Manager *m, const char *code, const char *message) {
+        if (job_fail(m->job, code, message) < 0)
+                (void) job_fail(m->job, JOB_ERROR_INTERNAL, "Out of memory");
+        manager_persist(m);
+        joblog_add(m->log, m->job, JOBLOG_ERROR, MESSAGE_ID_JOB_FAILED, "Upgrade job failed (%s): %s",
+                   m->job->error_code, m->job->error_message);
+        manager_finish(m);
+}
+
+static void manager_failf(Manager *m, const char *code, const char *format, ...) _printf_(3, 4);
+static void manager_failf(Manager *m, const char *code, const char *format, ...) {
+        _cleanup_free_ char *message = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, format);
+        n = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (n < 0)
+                message = NULL;
+        manager_fail(m, code, message ? message : "Out of memory");
+}
+
+static void manager_set_state(Manager *m, JobState state) {
+        job_set_state(m->job, state);
+        manager_persist(m);
+        manager_changed(m);
+}
+
+/* ---- steps ---- */
+
+static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size_t len, const char *error,
+                                void *userdata);
+
+static void manager_fetch_manifest(Manager *m) {
+        _cleanup_free_ char *shown = url_redact(m->manifest_url);
+        int r;
+
+        manager_set_state(m, JOB_STATE_MANIFEST_FETCHING);
+        joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Fetching runtime manifest from %s", strempty(shown));
+
+        r = fetcher_start(m->fetcher, m->manifest_url, m->fetch_timeout_usec, FETCH_MAX_BYTES,
+                          on_manifest_fetched, m, &m->fetch);
+        if (r < 0)
+                manager_failf(m, JOB_ERROR_MANIFEST_FETCH_FAILED, "Cannot fetch the runtime manifest from %s: %s",
+                              strempty(shown), strerror(-r));
+}
+
+static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size_t len, const char *error,
+                                void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ char *parse_error = NULL;
+        Manifest manifest = {};
+
+        m->fetch = NULL;
+        if (r < 0) {
+                manager_failf(m, JOB_ERROR_MANIFEST_FETCH_FAILED, "Failed to fetch the runtime manifest: %s",
+                              strempty(error));
+                return;
+        }
+        if (manifest_parse(body, len, &manifest, &parse_error) < 0) {
+                manager_failf(m, JOB_ERROR_MANIFEST_INVALID, "The runtime manifest is invalid: %s",
+                              parse_error ? parse_error : "out of memory");
+                return;
+        }
+
+        joblog_add(m->log, m->job, JOBLOG_INFO, NULL,
+                   "Runtime manifest: image %s:%s, container %s, health check %s", manifest.image_repo,
+                   m->job->resolved_target, manifest.container_name ? manifest.container_name : "(default)",
+                   manifest.health_endpoint);
+        manifest_done(&manifest);
+
+        manager_set_state(m, JOB_STATE_READY);
+        joblog_add(m->log, m->job, JOBLOG_INFO, MESSAGE_ID_JOB_READY, "Dry run complete: ready to upgrade to %s",
+                   m->job->resolved_target);
+        manager_finish(m);
+}
+
+/* Applies the plan; returns false when the job failed. */
+static bool manager_plan(Manager *m, const Policy *policy) {
+        PlanRequest req = {
+                .mode = m->job->mode,
+                .requested_target = m->job->requested_target,
+                .current_version = m->job->current_version,
+        };
+        PlanResult result = {};
+        bool ok;
+
+        if (plan_resolve(&req, policy, &result) < 0) {
+                manager_fail(m, JOB_ERROR_INTERNAL, "Out of memory while planning the upgrade");
+                return false;
+        }
+
+        if (result.resolved_target)
+                (void) free_and_strdup(&m->job->resolved_target, result.resolved_target);
+
+        ok = !result.error_code;
+        if (ok)
+                joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Target %s resolved to %s", m->job->requested_target,
+                           m->job->resolved_target);
+        else
+                manager_fail(m, result.error_code, result.error_message ? result.error_message : result.error_code);
+
+        plan_result_done(&result);
+        return ok;
+}
+
+/* DASHBOARD jobs stop on a policy problem; MANUAL jobs note it and go on. */
+static bool manager_policy_problem(Manager *m, const char *code, const char *message) {
+        if (m->job->mode == JOB_MODE_DASHBOARD) {
+                manager_fail(m, code, message);
+                return false;
+        }
+        joblog_add(m->log, m->job, JOBLOG_WARNING, NULL, "%s; continuing without a policy (MANUAL mode)", message);
+        return true;
+}
+
+static void on_policy_fetched(FetchRequest *req, int r, const char *body, size_t len, const char *error,
+                              void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ char *message = NULL, *parse_error = NULL;
+        Policy policy = {};
+        bool have_policy = false, go_on;
+
+        m->fetch = NULL;
+        if (r < 0) {
+                if (asprintf(&message, "Failed to fetch the upgrade policy: %s", strempty(error)) < 0)
+                        message = NULL;
+                go_on = manager_policy_problem(m, JOB_ERROR_POLICY_FETCH_FAILED, strempty(message));
+        } else if (policy_parse(body, len, &policy, &parse_error) < 0) {
+                if (asprintf(&message, "The upgrade policy is invalid: %s", strempty(parse_error)) < 0)
+                        message = NULL;
+                go_on = manager_policy_problem(m, JOB_ERROR_POLICY_INVALID, strempty(message));
+        } else {
+                have_policy = true;
+                go_on = true;
+                joblog_add(m->log, m->job, JOBLOG_INFO, NULL,
+                           "Upgrade policy: latest %s, %zu releases, %zu breakpoints", policy.latest,
+                           policy.n_releases, policy.n_breakpoints);
+        }
+
+        if (go_on && manager_plan(m, have_policy ? &policy : NULL))
+                manager_fetch_manifest(m);
+        policy_done(&policy);
+}
+
+static void manager_fetch_policy(Manager *m) {
+        _cleanup_free_ char *shown = url_redact(m->policy_url);
+        int r;
+
+        joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Fetching upgrade policy from %s", strempty(shown));
+        r = fetcher_start(m->fetcher, m->policy_url, m->fetch_timeout_usec, FETCH_MAX_BYTES, on_policy_fetched,
+                          m, &m->fetch);
+        if (r < 0)
+                on_policy_fetched(NULL, r, NULL, 0, strerror(-r), m);
+}
+
+/* ---- public ---- */
+
+int manager_new(sd_event *event, const char *state_dir, const char *log_dir, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+
+        m->log_dir = strdup(log_dir);
+        if (!m->log_dir)
+                return -ENOMEM;
+
+        r = fetcher_new(event, &m->fetcher);
+        if (r < 0)
+                return r;
+        r = store_open(state_dir, &m->store);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the job store in %s", state_dir);
+        r = mkdir_parents_and_self(log_dir, 0750);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the log directory %s", log_dir);
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        while (m->waiters) {
+                ManagerWaiter *w = m->waiters;
+                waiter_unlink(w);
+                free(w);
+        }
+        if (m->fetch)
+                fetch_request_cancel(m->fetch);
+        fetcher_free(m->fetcher);
+        store_free(m->store);
+        joblog_free(m->log);
+        job_free(m->job);
+        free(m->policy_url);
+        free(m->manifest_url);
+        free(m->log_dir);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int manager_recover(Manager *m) {
+        _cleanup_(job_freep) Job *job = NULL;
+        _cleanup_(joblog_freep) JobLog *log = NULL;
+        int r;
+
+        r = store_load_current(m->store, &job);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the last job");
+        if (!job)
+                return 0;
+
+        r = joblog_load(m->log_dir, job->id, &log);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to read the log of job %s, starting an empty one", job->id);
+                r = joblog_open(m->log_dir, job->id, &log);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to open the log of job %s", job->id);
+        }
+
+        m->job = TAKE_PTR(job);
+        m->log = TAKE_PTR(log);
+
+        if (!job_state_is_terminal(m->job->state)) {
+                JobState was = m->job->state;
+
+                r = job_fail(m->job, JOB_ERROR_INTERRUPTED, "The service stopped before the job finished");
+                if (r < 0)
+                        return r;
+                manager_persist(m);
+                joblog_add(m->log, m->job, JOBLOG_ERROR, MESSAGE_ID_JOB_FAILED,
+                           "Upgrade job failed (%s): the service stopped while the job was in state %s",
+                           JOB_ERROR_INTERRUPTED, job_state_to_string(was));
+        }
+        return 0;
+}
+
+int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const char *requested_target,
+                      const char *current_version, const Job **ret_job) {
+        _cleanup_(job_freep) Job *job = NULL;
+        _cleanup_(joblog_freep) JobLog *log = NULL;
+        int r;
+
+        if (manager_is_busy(m))
+                return -EBUSY;
+
+        r = job_new(mode, requested_target, current_version, &job);
+        if (r < 0)
+                return r;
+        r = joblog_open(m->log_dir, job->id, &log);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the log file of job %s in %s", job->id, m->log_dir);
+
+        /* Nothing is announced until the new job is on disk. */
+        r = store_save(m->store, job);
+        if (r < 0)
+                return log_error_errno(r, "Failed to save new job %s", job->id);
+
+        if (free_and_strdup(&m->policy_url, src->policy_url) < 0 ||
+            free_and_strdup(&m->manifest_url, src->manifest_url) < 0)
+                return -ENOMEM;
+        m->fetch_timeout_usec = src->fetch_timeout_usec;
+
+        job_free(m->job);
+        joblog_free(m->log);
+        m->job = TAKE_PTR(job);
+        m->log = TAKE_PTR(log);
+
+        joblog_add(m->log, m->job, JOBLOG_INFO, MESSAGE_ID_JOB_STARTED,
+                   "Upgrade job started: mode %s, target %s, current version %s", job_mode_to_string(mode),
+                   m->job->requested_target, m->job->current_version ? m->job->current_version : "unknown");
+        manager_changed(m);
+
+        if (ret_job)
+                *ret_job = m->job;
+        manager_fetch_policy(m);
+        return 0;
+}
+
+ManagerWaiter *manager_wait(Manager *m, manager_job_done_t cb, void *userdata) {
+        ManagerWaiter *w;
+
+        if (!manager_is_busy(m))
+                return NULL;
+
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return NULL;
+        w->manager = m;
+        memcpy(w->job_id, m->job->id, sizeof(w->job_id));
+        w->cb = cb;
+        w->userdata = userdata;
+        w->next = m->waiters;
+        if (m->waiters)
+                m->waiters->prev = w;
+        m->waiters = w;
+        return w;
+}
+
+void manager_waiter_cancel(ManagerWaiter *w) {
+        if (!w)
+                return;
+        waiter_unlink(w);
+        free(w);
+}
+
+void manager_interrupt(Manager *m, const char *why) {
+        if (!manager_is_busy(m))
+                return;
+
+        if (m->fetch) {
+                fetch_request_cancel(m->fetch);
+                m->fetch = NULL;
+        }
+        manager_fail(m, JOB_ERROR_INTERRUPTED, why);
+}
+
+void manager_set_changed_callback(Manager *m, manager_changed_t cb, void *userdata) {
+        m->changed_cb = cb;
+        m->changed_userdata = userdata;
+}
+
+const Job *manager_current_job(const Manager *m) {
+        return m->job;
+}
+
+const JobLog *manager_current_log(const Manager *m) {
+        return m->log;
+}
+
+bool manager_is_busy(const Manager *m) {
+        return m->job && !job_state_is_terminal(m->job->state);
+}
