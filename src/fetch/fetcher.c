@@ -49,6 +49,7 @@ struct FetchRequest {
         CURL *easy;
         bool in_multi;
         bool finished;
+        bool notifying;
         CURLcode result;
 
         char *url;
@@ -226,6 +227,9 @@ static char *file_url_from_path(const char *path) {
 
 /* Accepts what fetcher_start() promises to fetch and returns the URL to give
  * curl; anything else is refused before a transfer exists. */
+/* TODO: a file URL naming a FIFO or a device blocks the loop (curl opens
+ * and reads it synchronously, without O_NONBLOCK); only regular files are
+ * meant, but nothing checks the file type before curl opens it. */
 static int fetch_url_normalize(const char *url, char **ret) {
         char *copy;
 
@@ -275,6 +279,9 @@ static FetchRequest *fetch_request_free(FetchRequest *req) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(FetchRequest *, fetch_request_free);
 
 void fetch_request_cancel(FetchRequest *req) {
+        /* From inside its own callback: it is freed once that returns. */
+        if (req && req->notifying)
+                return;
         fetch_request_free(req);
 }
 
@@ -492,6 +499,7 @@ static void fetch_request_complete(FetchRequest *req) {
 
         LIST_REMOVE(req->fetcher->requests, req);
         req->fetcher = NULL;
+        req->notifying = true;
 
         if (r >= 0)
                 req->callback(req, 0, req->body ? req->body : "", req->len, NULL, req->userdata);

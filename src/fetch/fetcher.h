@@ -31,14 +31,20 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Fetcher *, fetcher_free);
 
 /* Starts fetching URL.  TIMEOUT_USEC bounds the whole transfer, MAX_BYTES
  * the body.  Returns -EINVAL (with nothing started) for a URL whose scheme
- * is not http, https or file.  *ret (optional) may be used to cancel. */
+ * is not http, https or file.  *ret (optional) may be used to cancel.
+ * Also -EINVAL: a relative path, a URL longer than FETCH_MAX_URL_BYTES or
+ * with spaces or control characters, a zero TIMEOUT_USEC or MAX_BYTES. */
 int fetcher_start(Fetcher *f, const char *url, uint64_t timeout_usec, size_t max_bytes, fetch_done_t cb,
                   void *userdata, FetchRequest **ret);
 
-/* Cancels a request in flight; its callback is not called. */
+/* Cancels a request in flight; its callback is not called.  REQ must not be
+ * used once its callback has returned; cancelling it from inside its own
+ * callback does nothing (it is freed when the callback returns). */
 void fetch_request_cancel(FetchRequest *req);
 
 /* Copies URL for logs with anything that may be a secret replaced by
  * "***": a "user:password@" part and the query string.  Returns NULL on
- * allocation failure. */
+ * allocation failure.  The userinfo is dropped altogether
+ * ("https://u:p@host/x" becomes "https://host/x"); a query becomes "?***"
+ * and a fragment "#***". */
 char *url_redact(const char *url);

@@ -370,11 +370,15 @@ static bool parse_content_length(const char *v, uint64_t *ret) {
         if (!*v)
                 return false;
         for (; *v; v++) {
+                unsigned d;
+
                 if (*v < '0' || *v > '9')
                         return false;
-                if (n > (UINT64_MAX - 9) / 10)
+                d = (unsigned) (*v - '0');
+
+                if (n > (UINT64_MAX - d) / 10)
                         return false;
-                n = n * 10 + (uint64_t) (*v - '0');
+                n = n * 10 + d;
         }
 
         *ret = n;

@@ -389,8 +389,8 @@ static void load_lines(JobLog *l, const char *data, size_t len, bool partial_hea
 int joblog_load(const char *log_dir, const char *job_id, JobLog **ret) {
         _cleanup_(joblog_freep) JobLog *l = NULL;
         _cleanup_free_ char *data = NULL;
-        bool partial_head;
-        size_t len;
+        bool partial_head = false;
+        size_t len = 0;
         int r;
 
         /* Creates the file when it is missing (a wiped LOG_DIR): the job

@@ -140,7 +140,7 @@ static int serialise_record(const Job *j, char **ret, size_t *ret_len) {
         _cleanup_json_ struct json_object *o = job_to_stored_json(j);
         _cleanup_(job_freep) Job *check = NULL;
         const char *text, *reason = NULL;
-        size_t len;
+        size_t len = 0;
         int r;
 
         if (!o)
@@ -182,7 +182,7 @@ static int write_current(Store *s, const char *id) {
 int store_save(Store *s, const Job *j) {
         _cleanup_free_ char *data = NULL;
         char name[STORE_NAME_MAX];
-        size_t len;
+        size_t len = 0;
         int r;
 
         if (!job_id_is_valid(j->id))
@@ -244,12 +244,13 @@ static int parse_record(const char *id, const char *data, size_t len, Job **ret,
         return 0;
 }
 
-int store_load(Store *s, const char *id, Job **ret) {
+/* Loads the record of ID.  A record that is damaged is moved aside and is
+ * -EBADMSG, so that callers can tell it from one that was never there. */
+static int load_record(Store *s, const char *id, Job **ret) {
         _cleanup_free_ char *path = NULL, *data = NULL;
-        _cleanup_(job_freep) Job *j = NULL;
         char name[STORE_NAME_MAX];
         const char *reason = NULL;
-        size_t len;
+        size_t len = 0;
         int r;
 
         if (!job_id_is_valid(id))
@@ -265,28 +266,28 @@ int store_load(Store *s, const char *id, Job **ret) {
                 return r;
         if (r == -EFBIG) {
                 move_aside(s->jobs_dir, name, "record is larger than the limit");
-                return -ENOENT;
+                return -EBADMSG;
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to read job record %s", path);
 
-        r = parse_record(id, data, len, &j, &reason);
-        if (r == -EBADMSG) {
+        r = parse_record(id, data, len, ret, &reason);
+        if (r == -EBADMSG)
                 move_aside(s->jobs_dir, name, strempty(reason));
-                return -ENOENT;
-        }
-        if (r < 0)
-                return r;
+        return r;
+}
 
-        *ret = TAKE_PTR(j);
-        return 0;
+int store_load(Store *s, const char *id, Job **ret) {
+        int r = load_record(s, id, ret);
+
+        return r == -EBADMSG ? -ENOENT : r;
 }
 
 /* Reads the id that "current" names into RET_ID.  Returns 0 with an empty
  * id when there is none (absent, or damaged and moved aside). */
 static int read_current(Store *s, char ret_id[static JOB_ID_MAX]) {
         _cleanup_free_ char *path = path_join(s->state_dir, STORE_CURRENT_NAME), *data = NULL;
-        size_t len;
+        size_t len = 0;
         int r;
 
         ret_id[0] = '\0';
@@ -326,11 +327,12 @@ int store_load_current(Store *s, Job **ret) {
         if (isempty(id))
                 return 0;
 
-        r = store_load(s, id, ret);
+        r = load_record(s, id, ret);
+        if (r == -EBADMSG)
+                return 0; /* reported and moved aside already */
         if (r == -ENOENT) {
-                /* Outside damage only (see the top of this file): the
-                 * record is gone or was just moved aside. */
-                log_error("Job store %s/" STORE_CURRENT_NAME " names job %s, which has no usable record; "
+                /* Outside damage only (see the top of this file). */
+                log_error("Job store %s/" STORE_CURRENT_NAME " names job %s, which has no record; "
                           "starting without a current job", s->state_dir, id);
                 return 0;
         }

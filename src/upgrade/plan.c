@@ -48,7 +48,7 @@ _printf_(3, 4) static int plan_refuse(PlanResult *r, const char *code, const cha
 /* Strings from the request are echoed only when they are tags: short and
  * printable. */
 static const char *printable(const char *s) {
-        return version_is_valid_tag(s) ? s : "(unprintable)";
+        return version_is_valid_tag(s) ? s : "(not shown)";
 }
 
 static int refuse_breakpoint(PlanResult *r, const char *prefix, const Breakpoint *bp) {

@@ -69,9 +69,13 @@ static bool docs_url_is_valid(const char *s) {
 /* A version that is also usable as an image tag.  Echoes the value in the
  * message only when it is a tag, i.e. short and printable. */
 static int check_version_field(const char *field, const char *value, char **ret_error) {
-        if (version_parse(value, NULL) >= 0 && version_is_valid_tag(value))
+        bool is_version = version_parse(value, NULL) >= 0, is_tag = version_is_valid_tag(value);
+
+        if (is_version && is_tag)
                 return 0;
-        if (version_is_valid_tag(value))
+        if (is_version) /* "1.2.3+build": semver allows "+", Docker tags do not. */
+                return policy_error(ret_error, "%s is not usable as an image tag", field);
+        if (is_tag)
                 return policy_error(ret_error, "%s is not a semantic version: %s", field, value);
         return policy_error(ret_error, "%s is not a semantic version", field);
 }

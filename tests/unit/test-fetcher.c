@@ -55,6 +55,8 @@ typedef struct Result {
         size_t len;
         char *error;
         FetchRequest *req;
+        /* The request being reported, valid only inside the callback. */
+        FetchRequest *current;
         /* Optional extra action run from the callback. */
         void (*then)(struct Result *res);
         void *then_data;
@@ -64,6 +66,10 @@ typedef struct Env {
         sd_event *event;
         Fetcher *fetcher;
         unsigned pending;
+        /* Set by a timer to end run_loop() early; an sd-event loop that
+         * was told to exit cannot run again, so tests use this instead. */
+        bool stop;
+        bool deadline_hit;
 } Env;
 
 /* ---- the local server ---- */
@@ -200,7 +206,8 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
         static const char *const names[] = {
-                "policy.json", "file with #?%.json", "under-cap", "at-cap", "over-cap", "far-over-cap", "empty",
+                "policy.json", "file with #?%.json", "under-cap", "at-cap",
+                "over-cap",    "far-over-cap",       "empty",
         };
 
         server_stop();
@@ -234,7 +241,8 @@ static void result_done(Result *res) {
         *res = (Result) {};
 }
 
-static void on_done(FetchRequest *req, int r, const char *body, size_t len, const char *error, void *userdata) {
+static void on_done(FetchRequest *req, int r, const char *body, size_t len, const char *error,
+                    void *userdata) {
         Result *res = userdata;
 
         res->calls++;
@@ -252,38 +260,57 @@ static void on_done(FetchRequest *req, int r, const char *body, size_t len, cons
                 assert_null(body);
                 assert_non_null(error);
                 res->error = strdup(error);
+                if (getenv("TEST_FETCHER_VERBOSE"))
+                        fprintf(stderr, "fetch failed (%s): %s\n", strerror(-r), error);
         }
 
-        if (res->then)
+        if (res->then) {
+                res->current = req;
                 res->then(res);
+                res->current = NULL;
+        }
 
         assert_true(res->env->pending > 0);
-        if (--res->env->pending == 0)
-                (void) sd_event_exit(res->env->event, 0);
+        res->env->pending--;
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
-        return sd_event_exit(sd_event_source_get_event(s), -ETIMEDOUT);
+        Env *env = userdata;
+
+        env->deadline_hit = true;
+        return 0;
 }
 
-/* Runs the loop until every started request has reported. */
+/* A one-shot timer DELAY_USEC from now on the test's loop. */
+static sd_event_source *add_timer(Env *env, uint64_t delay_usec, sd_event_time_handler_t cb,
+                                  void *userdata) {
+        uint64_t when = now_monotonic_usec() + delay_usec;
+        sd_event_source *s = NULL;
+
+        assert_int_equal(sd_event_add_time(env->event, &s, CLOCK_MONOTONIC, when, 1, cb, userdata), 0);
+        return s;
+}
+
+/* Runs the loop until every started request has reported or a timer
+ * sets env->stop. */
 static int run_loop(Env *env) {
         sd_event_source *deadline = NULL;
-        uint64_t now;
-        int r;
+        int r = 0;
 
-        assert_int_equal(sd_event_now(env->event, CLOCK_MONOTONIC, &now), 0);
-        assert_int_equal(sd_event_add_time(env->event, &deadline, CLOCK_MONOTONIC, now + LOOP_DEADLINE_USEC, 0,
-                                           on_deadline, NULL),
-                         0);
-        r = sd_event_loop(env->event);
+        deadline = add_timer(env, LOOP_DEADLINE_USEC, on_deadline, env);
+        env->stop = env->deadline_hit = false;
+        while (r >= 0 && env->pending > 0 && !env->stop && !env->deadline_hit)
+                r = sd_event_run(env->event, UINT64_MAX);
         sd_event_source_disable_unref(deadline);
-        return r;
+        if (r < 0)
+                return r;
+        return env->deadline_hit ? -ETIMEDOUT : 0;
 }
 
 static void start(Env *env, Result *res, const char *url, uint64_t timeout_usec, size_t max_bytes) {
         res->env = env;
-        assert_int_equal(fetcher_start(env->fetcher, url, timeout_usec, max_bytes, on_done, res, &res->req), 0);
+        assert_int_equal(fetcher_start(env->fetcher, url, timeout_usec, max_bytes, on_done, res, &res->req),
+                         0);
         env->pending++;
 }
 
@@ -349,6 +376,15 @@ static void test_file_missing(void **state) {
         result_done(&res);
 }
 
+static void assert_start_refused(Env *env, Result *res, const char *url, uint64_t timeout_usec,
+                                 size_t max_bytes) {
+        FetchRequest *req = NULL;
+
+        assert_int_equal(fetcher_start(env->fetcher, url, timeout_usec, max_bytes, on_done, res, &req),
+                         -EINVAL);
+        assert_null(req);
+}
+
 static void test_refused(void **state) {
         static const char *const urls[] = {
                 "ftp://127.0.0.1/policy.json",
@@ -365,21 +401,18 @@ static void test_refused(void **state) {
         Result res = { .env = env };
 
         for (size_t i = 0; i < ELEMENTSOF(urls); i++)
-                assert_int_equal(fetcher_start(env->fetcher, urls[i], TEST_TIMEOUT_USEC, FETCH_MAX_BYTES, on_done,
-                                               &res, NULL),
-                                 -EINVAL);
-        assert_int_equal(fetcher_start(env->fetcher, NULL, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES, on_done, &res,
-                                       NULL),
-                         -EINVAL);
+                assert_start_refused(env, &res, urls[i], TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        assert_start_refused(env, &res, NULL, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        assert_start_refused(env, &res, "http://127.0.0.1/", 0, FETCH_MAX_BYTES);
+        assert_start_refused(env, &res, "http://127.0.0.1/", TEST_TIMEOUT_USEC, 0);
 
+        /* One byte over the limit. */
         long_url = malloc(FETCH_MAX_URL_BYTES + 2);
         assert_non_null(long_url);
+        memset(long_url, 'a', FETCH_MAX_URL_BYTES + 1);
         memcpy(long_url, "http://127.0.0.1/", strlen("http://127.0.0.1/"));
-        memset(long_url + strlen("http://127.0.0.1/"), 'a', FETCH_MAX_URL_BYTES + 1 - strlen("http://127.0.0.1/"));
         long_url[FETCH_MAX_URL_BYTES + 1] = '\0';
-        assert_int_equal(fetcher_start(env->fetcher, long_url, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES, on_done, &res,
-                                       NULL),
-                         -EINVAL);
+        assert_start_refused(env, &res, long_url, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
 
         /* Nothing was started, so nothing may ever call back. */
         for (unsigned i = 0; i < 10; i++)
@@ -481,9 +514,8 @@ typedef struct Ticker {
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         Ticker *t = userdata;
-        uint64_t now;
+        uint64_t now = now_monotonic_usec();
 
-        assert_int_equal(sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now), 0);
         if (now > t->next && now - t->next > t->max_lateness)
                 t->max_lateness = now - t->next;
         t->ticks++;
@@ -504,8 +536,7 @@ static void test_http_timeout_loop_responsive(void **state) {
 
         begin = now_monotonic_usec();
         ticker.next = begin + TICK_USEC;
-        assert_int_equal(sd_event_add_time(env->event, &tick, CLOCK_MONOTONIC, ticker.next, 1, on_tick, &ticker),
-                         0);
+        tick = add_timer(env, TICK_USEC, on_tick, &ticker);
         assert_int_equal(sd_event_source_set_enabled(tick, SD_EVENT_ON), 0);
 
         start(env, &res, url, USEC_PER_SEC, FETCH_MAX_BYTES);
@@ -585,7 +616,8 @@ static void test_http_secrets_not_in_error(void **state) {
         _cleanup_free_ char *missing = NULL, *refused = NULL;
         Result res = {};
 
-        assert_true(asprintf(&missing, "http://alice:hunter2@127.0.0.1:%u/missing?token=s3cr3t", server_port) > 0);
+        assert_true(asprintf(&missing, "http://alice:hunter2@127.0.0.1:%u/missing?token=s3cr3t",
+                             server_port) > 0);
         fetch_one(env, &res, missing, FETCH_MAX_BYTES);
         assert_true(res.r < 0);
         assert_null(strstr(res.error, "hunter2"));
@@ -612,8 +644,11 @@ static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        return sd_event_exit(sd_event_source_get_event(s), 0);
+static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Env *env = userdata;
+
+        env->stop = true;
+        return 0;
 }
 
 static void test_cancel(void **state) {
@@ -621,7 +656,6 @@ static void test_cancel(void **state) {
         _cleanup_free_ char *slow = server_url("/slow"), *path = tmp_path("policy.json");
         sd_event_source *cancel = NULL, *stop = NULL;
         Result res_slow = {}, res_file = {};
-        uint64_t now;
 
         /* Cancelled before the loop ever ran. */
         start(env, &res_file, path, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
@@ -630,13 +664,8 @@ static void test_cancel(void **state) {
 
         /* Cancelled while the server is still thinking. */
         start(env, &res_slow, slow, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
-        assert_int_equal(sd_event_now(env->event, CLOCK_MONOTONIC, &now), 0);
-        assert_int_equal(sd_event_add_time(env->event, &cancel, CLOCK_MONOTONIC, now + 200 * USEC_PER_MSEC, 1,
-                                           on_cancel_timer, &res_slow),
-                         0);
-        assert_int_equal(sd_event_add_time(env->event, &stop, CLOCK_MONOTONIC, now + 600 * USEC_PER_MSEC, 1,
-                                           on_exit_timer, NULL),
-                         0);
+        cancel = add_timer(env, 200 * USEC_PER_MSEC, on_cancel_timer, &res_slow);
+        stop = add_timer(env, 600 * USEC_PER_MSEC, on_stop_timer, env);
         assert_int_equal(run_loop(env), 0);
 
         assert_int_equal(res_file.calls, 0);
@@ -705,6 +734,28 @@ static void test_cancel_and_start_from_callback(void **state) {
         result_done(&c);
 }
 
+static void cancel_self(Result *res) {
+        fetch_request_cancel(res->current);
+}
+
+static void test_cancel_self_from_callback(void **state) {
+        Env *env = *state;
+        _cleanup_free_ char *path = tmp_path("policy.json"), *missing = tmp_path("nope");
+        Result a = { .then = cancel_self }, b = { .then = cancel_self };
+
+        /* A caller tearing down its own state from the callback may cancel
+         * the request being reported; that must not free it twice. */
+        start(env, &a, path, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        start(env, &b, missing, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        assert_int_equal(run_loop(env), 0);
+        assert_int_equal(a.calls, 1);
+        assert_int_equal(a.r, 0);
+        assert_int_equal(b.calls, 1);
+        assert_true(b.r < 0);
+        result_done(&a);
+        result_done(&b);
+}
+
 static void free_fetcher(Result *res) {
         res->env->fetcher = fetcher_free(res->env->fetcher);
         /* The slow request went with it and will never report. */
@@ -713,7 +764,8 @@ static void free_fetcher(Result *res) {
 
 static void test_free_from_callback(void **state) {
         Env *env = *state;
-        _cleanup_free_ char *slow = server_url("/slow"), *ok = server_url("/ok"), *path = tmp_path("policy.json");
+        _cleanup_free_ char *slow = server_url("/slow"), *ok = server_url("/ok"),
+                            *path = tmp_path("policy.json");
         Result a = {}, b = {}, c = {};
 
         a.then = free_fetcher;
@@ -733,7 +785,8 @@ static void test_free_from_callback(void **state) {
 
 static void test_free_with_pending(void **state) {
         Env *env = *state;
-        _cleanup_free_ char *slow = server_url("/slow"), *ok = server_url("/ok"), *path = tmp_path("policy.json");
+        _cleanup_free_ char *slow = server_url("/slow"), *ok = server_url("/ok"),
+                            *path = tmp_path("policy.json");
         Result a = {}, b = {}, c = {};
 
         start(env, &a, slow, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
@@ -784,30 +837,33 @@ static void test_url_redact(void **state) {
         assert_null(url_redact(NULL));
 }
 
+#define TEST(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+
 int main(void) {
         const struct CMUnitTest fixture_free_tests[] = {
                 cmocka_unit_test(test_url_redact),
         };
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_file_success, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_file_bare_path_escaped, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_file_empty, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_file_missing, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_refused, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_size_cap_file, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_success, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_404, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_redirects, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_timeout_loop_responsive, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_stream_over_cap, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_content_length_over_cap, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_truncated, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_http_secrets_not_in_error, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_cancel, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_concurrent, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_cancel_and_start_from_callback, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_free_from_callback, env_setup, env_teardown),
-                cmocka_unit_test_setup_teardown(test_free_with_pending, env_setup, env_teardown),
+                TEST(test_file_success),
+                TEST(test_file_bare_path_escaped),
+                TEST(test_file_empty),
+                TEST(test_file_missing),
+                TEST(test_refused),
+                TEST(test_size_cap_file),
+                TEST(test_http_success),
+                TEST(test_http_404),
+                TEST(test_http_redirects),
+                TEST(test_http_timeout_loop_responsive),
+                TEST(test_http_stream_over_cap),
+                TEST(test_http_content_length_over_cap),
+                TEST(test_http_truncated),
+                TEST(test_http_secrets_not_in_error),
+                TEST(test_cancel),
+                TEST(test_concurrent),
+                TEST(test_cancel_and_start_from_callback),
+                TEST(test_cancel_self_from_callback),
+                TEST(test_free_from_callback),
+                TEST(test_free_with_pending),
         };
         int failed;
 
