@@ -172,6 +172,16 @@ static size_t skip_newline(EnvParser *p, const char *text, size_t len, size_t i)
         return i;
 }
 
+static int step_key(EnvParser *p, char c) {
+        if (is_newline(c))
+                return parser_error(p, p->start_line, "line is not KEY=VALUE (missing '=')");
+        if (c == '=') {
+                p->state = STATE_PRE_VALUE;
+                return finish_key(p);
+        }
+        return append_key(p, c);
+}
+
 static int step_pre_key(EnvParser *p, char c) {
         if (is_blank(c) || is_newline(c))
                 return 0;
@@ -183,17 +193,7 @@ static int step_pre_key(EnvParser *p, char c) {
         p->state = STATE_KEY;
         p->start_line = p->line;
         p->n_key = 0;
-        return append_key(p, c);
-}
-
-static int step_key(EnvParser *p, char c) {
-        if (is_newline(c))
-                return parser_error(p, p->start_line, "line is not KEY=VALUE (missing '=')");
-        if (c == '=') {
-                p->state = STATE_PRE_VALUE;
-                return finish_key(p);
-        }
-        return append_key(p, c);
+        return step_key(p, c);
 }
 
 static int step_pre_value(EnvParser *p, char c) {

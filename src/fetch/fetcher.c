@@ -226,8 +226,8 @@ static char *file_url_from_path(const char *path) {
 }
 
 /* Accepts what fetcher_start() promises to fetch and returns the URL to give
- * curl; anything else is refused before a transfer exists. */
-/* TODO: a file URL naming a FIFO or a device blocks the loop (curl opens
+ * curl; anything else is refused before a transfer exists.
+ * TODO: a file URL naming a FIFO or a device blocks the loop (curl opens
  * and reads it synchronously, without O_NONBLOCK); only regular files are
  * meant, but nothing checks the file type before curl opens it. */
 static int fetch_url_normalize(const char *url, char **ret) {
@@ -611,6 +611,14 @@ static int fetch_socket_watch(Fetcher *f, curl_socket_t fd, uint32_t events, Fet
 
         if (fs)
                 return sd_event_source_set_io_events(fs->source, events);
+
+        /* A source left on this number means curl closed a socket without
+         * CURL_POLL_REMOVE and got the number again; the old one is dead. */
+        for (FetchSocket *stale = f->sockets; stale; stale = stale->next)
+                if (stale->fd == fd) {
+                        fetch_socket_free(stale);
+                        break;
+                }
 
         fs = calloc(1, sizeof(*fs));
         if (!fs)

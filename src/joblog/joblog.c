@@ -143,6 +143,8 @@ static int append_line(JobLog *l, const char *time, JobLogLevel level, const cha
         const char *text;
         int r, n;
 
+        if (l->fd < 0)
+                return -EBADF;
         if (!o || json_add_string(o, "time", time) < 0 ||
             json_add_string(o, "level", level_table[level]) < 0 ||
             json_add_string(o, "message", message) < 0)
@@ -209,6 +211,8 @@ void joblog_add(JobLog *l, const Job *job, JobLogLevel level, const char *messag
         char *message;
         va_list ap;
 
+        if (!l)
+                return;
         if (level < 0 || level >= _JOBLOG_LEVEL_MAX)
                 level = JOBLOG_ERROR;
 
@@ -236,7 +240,6 @@ void joblog_add(JobLog *l, const Job *job, JobLogLevel level, const char *messag
 
 static int joblog_new(const char *log_dir, const char *job_id, JobLog **ret) {
         _cleanup_(joblog_freep) JobLog *l = NULL;
-        int r;
 
         if (isempty(log_dir) || !job_id_is_valid(job_id))
                 return -EINVAL;
@@ -250,14 +253,28 @@ static int joblog_new(const char *log_dir, const char *job_id, JobLog **ret) {
         if (!l->entries || asprintf(&l->path, "%s/%s" JOBLOG_SUFFIX, log_dir, job_id) < 0)
                 return -ENOMEM;
 
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Opens the file for appending.  A log directory that cannot be created or
+ * written does not stop the job: the failure is reported once, and entries
+ * still go to the journal and to memory. */
+static void open_file(JobLog *l, const char *log_dir) {
+        int r;
+
         /* LOG_DIR normally belongs to systemd's LogsDirectory=; create it
          * only when running without one. */
         r = mkdir_parents_and_self(log_dir, JOBLOG_DIR_MODE);
-        if (r < 0)
-                return log_error_errno(r, "Failed to create job log directory %s", log_dir);
-
-        *ret = TAKE_PTR(l);
-        return 0;
+        if (r >= 0) {
+                l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+                             JOBLOG_FILE_MODE);
+                r = l->fd < 0 ? -errno : 0;
+        }
+        if (r < 0) {
+                l->write_failed = true;
+                log_error_errno(r, "Failed to open job log %s, entries go to the journal only", l->path);
+        }
 }
 
 int joblog_open(const char *log_dir, const char *job_id, JobLog **ret) {
@@ -267,11 +284,7 @@ int joblog_open(const char *log_dir, const char *job_id, JobLog **ret) {
         r = joblog_new(log_dir, job_id, &l);
         if (r < 0)
                 return r;
-
-        l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
-                     JOBLOG_FILE_MODE);
-        if (l->fd < 0)
-                return log_error_errno(errno, "Failed to open job log %s", l->path);
+        open_file(l, log_dir);
 
         *ret = TAKE_PTR(l);
         return 0;
@@ -399,12 +412,16 @@ int joblog_load(const char *log_dir, const char *job_id, JobLog **ret) {
         if (r < 0)
                 return r;
 
+        /* An unreadable file costs the history, not the job. */
         r = read_tail(l->path, &data, &len, &partial_head);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
-                return log_error_errno(r, "Failed to read job log %s", l->path);
-
-        load_lines(l, data, len, partial_head);
-        l->need_newline = len > 0 && data[len - 1] != '\n';
+                log_error_errno(r, "Failed to read job log %s, its earlier entries are not shown", l->path);
+        else {
+                load_lines(l, data, len, partial_head);
+                l->need_newline = len > 0 && data[len - 1] != '\n';
+        }
 
         *ret = TAKE_PTR(l);
         return 0;

@@ -32,12 +32,14 @@ typedef enum JobLogLevel {
 
 typedef struct JobLog JobLog;
 
-/* Opens (creating) LOG_DIR/<job id>.log for appending. */
+/* Opens (creating) LOG_DIR/<job id>.log for appending.  Only an invalid id
+ * or a lack of memory is an error: when the file cannot be opened that is
+ * reported once and the log keeps entries in memory and the journal. */
 int joblog_open(const char *log_dir, const char *job_id, JobLog **ret);
 
 /* Opens an existing job's log and loads its entries (after a restart): at
  * most the last JOBLOG_MAX_FILE_BYTES, skipping malformed lines and a torn
- * last line.  A missing file is created, and the log starts empty. */
+ * last line.  A missing or unreadable file leaves the list empty. */
 int joblog_load(const char *log_dir, const char *job_id, JobLog **ret);
 
 JobLog *joblog_free(JobLog *l);

@@ -49,7 +49,7 @@ static void test_syntax_valid(void **state) {
                 { "A=\"a\\\"b\\\\c\\$d\\`e\\nf\"", "A=a\"b\\c$d`e\\nf@1;" },
                 { "A=\"one\\\ntwo\"\nB=2", "A=onetwo@1;B=2@3;" },
                 { "A=one\\\ntwo\nB=3", "A=onetwo@1;B=3@3;" },
-                { "A=one \\\n two", "A=one two@1;" },
+                { "A=one \\\n two", "A=one  two@1;" },
                 { "A=x\\ \n", "A=x @1;" },
                 { "A=x\\#y", "A=x#y@1;" },
                 { "A='multi\nline'\nB=1", "A=multi\nline@1;B=1@3;" },
@@ -132,9 +132,11 @@ static void test_syntax_nul_and_limits(void **state) {
         free(error);
         error = NULL;
 
+        /* 'v...v' with one v too many. */
         text[2] = '\'';
-        text[3 + CONFIG_MAX_VALUE_BYTES] = '\'';
-        assert_int_equal(config_parse_env_text(text, 4 + CONFIG_MAX_VALUE_BYTES, "t.env", collect, &out, &error),
+        text[3 + CONFIG_MAX_VALUE_BYTES] = 'v';
+        text[4 + CONFIG_MAX_VALUE_BYTES] = '\'';
+        assert_int_equal(config_parse_env_text(text, 5 + CONFIG_MAX_VALUE_BYTES, "t.env", collect, &out, &error),
                          -EINVAL);
         assert_non_null(strstr(error, "value longer than"));
         free(error);

@@ -326,7 +326,8 @@ static void test_control_characters(void **state) {
 
         a = joblog_to_json(l);
         assert_string_equal(entry_field(a, 0, "message"),
-                            "reason: ok {\"time\":\"x\",\"level\":\"info\",\"message\":\"forged\"}  [2K \tend");
+                            "reason: ok {\"time\":\"x\",\"level\":\"info\",\"message\":\"forged\"}"
+                            "  [2K \tend");
         json_object_put(a);
 
         data = read_log(&len);
@@ -467,6 +468,37 @@ static void test_full_disk(void **state) {
         assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static void test_unwritable_log_dir(void **state) {
+        _cleanup_(joblog_freep) JobLog *l = NULL;
+        _cleanup_(job_freep) Job *j = test_job();
+        _cleanup_free_ char *err_path = NULL, *err = NULL;
+        size_t len;
+
+        /* LOG_DIR is a plain file: nothing can be created below it. */
+        assert_int_equal(write_file_atomic(tmpdir, "not-a-dir", "x", 1, 0600), 0);
+        free(log_dir);
+        assert_true(asprintf(&log_dir, "%s/not-a-dir", tmpdir) > 0);
+        assert_true(asprintf(&err_path, "%s/stderr-unwritable", tmpdir) > 0);
+
+        redirect_stderr(err_path);
+        assert_int_equal(joblog_open(log_dir, ID, &l), 0);
+        joblog_add(l, j, JOBLOG_INFO, NULL, "still logged");
+        joblog_add(l, j, JOBLOG_INFO, NULL, "and again");
+        l = joblog_free(l);
+        assert_int_equal(joblog_load(log_dir, ID, &l), 0);
+        restore_stderr();
+
+        assert_int_equal(entry_count(l), 0);
+        joblog_add(l, j, JOBLOG_INFO, NULL, "after reload");
+        assert_int_equal(entry_count(l), 1);
+
+        /* Reported at open, not again for each entry. */
+        assert_int_equal(read_file_bounded(err_path, 1 << 20, &err, &len), 0);
+        assert_non_null(strstr(err, "Failed to open job log"));
+        assert_null(strstr(err, "Failed to write job log"));
+        assert_non_null(strstr(err, "] and again\n"));
+}
+
 static void test_invalid_arguments(void **state) {
         JobLog *l = NULL;
 
@@ -491,6 +523,7 @@ int main(void) {
                 T(test_control_characters),
                 T(test_long_message),
                 T(test_full_disk),
+                T(test_unwritable_log_dir),
                 T(test_invalid_arguments),
         };
 
