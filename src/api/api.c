@@ -113,7 +113,8 @@ static void respond_job_result(HttpConnection *c, const Job *job) {
                 return;
         }
 
-        if (asprintf(&message, "Upgrade job created successfully. State: %s", job_state_to_string(job->state)) < 0)
+        if (asprintf(&message, "Upgrade job created successfully. State: %s",
+                     job_state_to_string(job->state)) < 0)
                 message = NULL;
         obj = message ? message_with_status(job, message) : NULL;
         respond_json(c, 201, NULL, obj);
@@ -121,7 +122,8 @@ static void respond_job_result(HttpConnection *c, const Job *job) {
 
 /* ---- POST /upgrade ---- */
 
-static const char *parse_upgrade_body(const HttpRequest *req, UpgradeRequest *ret, struct json_object **ret_obj) {
+static const char *parse_upgrade_body(const HttpRequest *req, UpgradeRequest *ret,
+                                      struct json_object **ret_obj) {
         const char *error = NULL, *mode, *target;
         struct json_object *obj, *cv;
 
@@ -145,11 +147,13 @@ static const char *parse_upgrade_body(const HttpRequest *req, UpgradeRequest *re
         if (!target)
                 return "\"requested_target\" is required: \"latest\" or a version";
         if (!version_is_valid_tag(target))
-                return "\"requested_target\" must be \"latest\" or a version tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
+                return "\"requested_target\" must be \"latest\" or a version tag "
+                       "([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
         ret->requested_target = target;
 
         ret->current_version = NULL;
-        if (json_object_object_get_ex(obj, "current_version", &cv) && !json_object_is_type(cv, json_type_null)) {
+        if (json_object_object_get_ex(obj, "current_version", &cv) &&
+            !json_object_is_type(cv, json_type_null)) {
                 const char *v = json_get_string(obj, "current_version");
                 if (!v)
                         return "\"current_version\" must be a string";
@@ -252,10 +256,12 @@ static void handle_upgrade(Api *a, HttpConnection *c, const HttpRequest *req) {
                 return;
         }
         if (wants_async(req)) {
-                if (asprintf(&message, "Upgrade job accepted. State: %s", job_state_to_string(job->state)) < 0)
+                if (asprintf(&message, "Upgrade job accepted. State: %s",
+                             job_state_to_string(job->state)) < 0)
                         message = NULL;
                 answer = message ? message_with_status(job, message) : NULL;
-                respond_json(c, 202, "Location: /upgrade/status\r\nPreference-Applied: respond-async\r\n", answer);
+                respond_json(c, 202, "Location: /upgrade/status\r\nPreference-Applied: respond-async\r\n",
+                             answer);
                 return;
         }
         if (wait_for_job(a, c) < 0)
@@ -277,7 +283,9 @@ static void handle_get(Api *a, HttpConnection *c, const char *path) {
                 const JobLog *log = manager_current_log(a->manager);
 
                 obj = json_object_new_object();
-                if (obj && json_object_object_add(obj, "logs", log ? joblog_to_json(log) : json_object_new_array()) < 0)
+                struct json_object *logs = log ? joblog_to_json(log) : json_object_new_array();
+
+                if (obj && json_object_object_add(obj, "logs", logs) < 0)
                         obj = (json_object_put(obj), NULL);
         }
         respond_json(c, 200, NULL, obj);

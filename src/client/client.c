@@ -122,14 +122,15 @@ static void print_logs(const Answer *a) {
         _cleanup_json_ struct json_object *obj = a->data ? json_parse_strict(a->data, a->len, &err) : NULL;
         struct json_object *logs;
 
-        if (!obj || !json_object_object_get_ex(obj, "logs", &logs) || !json_object_is_type(logs, json_type_array)) {
+        if (!obj || !json_object_object_get_ex(obj, "logs", &logs) ||
+            !json_object_is_type(logs, json_type_array)) {
                 print_json(a);
                 return;
         }
         for (size_t i = 0; i < json_object_array_length(logs); i++) {
                 struct json_object *e = json_object_array_get_idx(logs, i);
-                printf("%s %-7s %s\n", strempty(json_get_string(e, "time")), strempty(json_get_string(e, "level")),
-                       strempty(json_get_string(e, "message")));
+                printf("%s %-7s %s\n", strempty(json_get_string(e, "time")),
+                       strempty(json_get_string(e, "level")), strempty(json_get_string(e, "message")));
         }
 }
 
@@ -142,7 +143,8 @@ static int exit_status_for(long status) {
 static char *upgrade_body(const char *mode, const char *target, const char *current) {
         _cleanup_json_ struct json_object *obj = json_object_new_object();
 
-        if (!obj || json_add_string(obj, "mode", mode) < 0 || json_add_string(obj, "requested_target", target) < 0)
+        if (!obj || json_add_string(obj, "mode", mode) < 0 ||
+            json_add_string(obj, "requested_target", target) < 0)
                 return NULL;
         if (current && json_add_string(obj, "current_version", current) < 0)
                 return NULL;
@@ -151,8 +153,8 @@ static char *upgrade_body(const char *mode, const char *target, const char *curr
 
 static void usage(void) {
         printf("Usage: payram-updater [--url URL] status|logs [--json]|health\n"
-               "       payram-updater [--url URL] upgrade [--mode MANUAL|DASHBOARD] [--target VERSION|latest]\n"
-               "                                          [--current-version VERSION] [--async]\n");
+               "       payram-updater [--url URL] upgrade [--mode MANUAL|DASHBOARD]\n"
+               "                      [--target VERSION|latest] [--current-version VERSION] [--async]\n");
 }
 
 bool client_is_command(const char *arg) {

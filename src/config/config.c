@@ -143,6 +143,8 @@ static int append_value(EnvParser *p, char c, bool unquoted_blank) {
         return 0;
 }
 
+/* Hands the finished assignment to the callback; a message it returns is
+ * prefixed with "ORIGIN:LINE: " so that it names the line. */
 static int push_assignment(EnvParser *p) {
         char *error = NULL;
         int r;
@@ -652,19 +654,19 @@ static int numbers_from_loader(const Loader *l, Config *c, char **ret_error) {
 }
 
 static int url_from_loader(const Loader *l, ConfigKey k, char **ret, char **ret_error) {
+        static const char not_a_url[] = "not an http://, https:// or file:// URL or an absolute path";
         const char *v = l->settings[k].value;
 
         if (!v) {
-                if (ret_error && asprintf(ret_error, "%s is not set (in %s or the environment)", key_names[k],
-                                          l->path ? l->path : "the configuration file") < 0)
+                if (ret_error && asprintf(ret_error, "%s is not set (in %s or the environment)",
+                                          key_names[k], l->path ? l->path : "the configuration file") < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }
         if (*v == '\0')
                 return setting_error(l, k, NULL, "empty, a URL is required", ret_error);
         if (!url_is_valid(v))
-                return setting_error(l, k, NULL, "not an http://, https:// or file:// URL or an absolute path",
-                                     ret_error);
+                return setting_error(l, k, NULL, not_a_url, ret_error);
 
         *ret = strdup(v);
         return *ret ? 0 : -ENOMEM;

@@ -67,7 +67,8 @@ static void daemon_update_status(Daemon *d) {
                                   job_state_to_string(job->state), job_mode_to_string(job->mode),
                                   job->requested_target);
         else if (job->state == JOB_STATE_FAILED)
-                (void) sd_notifyf(false, "STATUS=Idle; last job %s FAILED: %s", job->id, strempty(job->error_code));
+                (void) sd_notifyf(false, "STATUS=Idle; last job %s FAILED: %s", job->id,
+                                  strempty(job->error_code));
         else
                 (void) sd_notifyf(false, "STATUS=Idle; last job %s READY for %s", job->id,
                                   strempty(job->resolved_target));
@@ -346,7 +347,8 @@ static int daemon_setup(Daemon *d) {
                 return r;
 
         if (d->socket_activated) {
-                r = sd_event_add_time(d->event, &d->idle_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_idle_timer, d);
+                r = sd_event_add_time(d->event, &d->idle_timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+                                      on_idle_timer, d);
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up the idle timer");
                 daemon_rearm_idle_exit(d);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -225,11 +226,31 @@ static char *file_url_from_path(const char *path) {
         return url;
 }
 
+/* curl opens and reads file URLs synchronously, without O_NONBLOCK: a FIFO
+ * or a device would block the loop, so only regular files (or paths that
+ * do not exist, which curl then reports) are let through. */
+static int file_url_check_regular(const char *url) {
+        const char *path = url + strlen("file://");
+        char *decoded;
+        struct stat st;
+        int r = 0;
+
+        if (has_prefix_nocase(path, "localhost/"))
+                path += strlen("localhost");
+        if (path[0] != '/')
+                return 0; /* curl refuses other hosts itself */
+
+        decoded = curl_easy_unescape(NULL, path, 0, NULL);
+        if (!decoded)
+                return -ENOMEM;
+        if (stat(decoded, &st) == 0 && !S_ISREG(st.st_mode))
+                r = -EINVAL;
+        curl_free(decoded);
+        return r;
+}
+
 /* Accepts what fetcher_start() promises to fetch and returns the URL to give
- * curl; anything else is refused before a transfer exists.
- * TODO: a file URL naming a FIFO or a device blocks the loop (curl opens
- * and reads it synchronously, without O_NONBLOCK); only regular files are
- * meant, but nothing checks the file type before curl opens it. */
+ * curl; anything else is refused before a transfer exists. */
 static int fetch_url_normalize(const char *url, char **ret) {
         char *copy;
 
@@ -383,6 +404,11 @@ int fetcher_start(Fetcher *f, const char *url, uint64_t timeout_usec, size_t max
         r = fetch_url_normalize(url, &req->url);
         if (r < 0)
                 return r;
+        if (has_prefix_nocase(req->url, "file://")) {
+                r = file_url_check_regular(req->url);
+                if (r < 0)
+                        return r;
+        }
         req->url_redacted = url_redact(req->url);
         if (!req->url_redacted)
                 return -ENOMEM;

@@ -162,6 +162,8 @@ static int append_line(JobLog *l, const char *time, JobLogLevel level, const cha
         return r;
 }
 
+/* One report per episode: the first failure is logged, the rest are
+ * silent until a write succeeds again. */
 static void report_write(JobLog *l, int r) {
         if (r >= 0) {
                 l->write_failed = false;

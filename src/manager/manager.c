@@ -7,11 +7,13 @@
  * blocks.  Every transition is persisted before it is announced (log,
  * journal, waiters), so what an observer saw is never newer than what a
  * restart would find. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fetch/fetcher.h"
 #include "manager/manager.h"
@@ -23,6 +25,7 @@
 #include "util/message-ids.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Job *, job_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 struct ManagerWaiter {
         Manager *manager;
@@ -65,8 +68,8 @@ static void manager_persist(Manager *m) {
         /* The job goes on: its state is still served from memory, and a
          * restart would report the last state that did reach the disk. */
         if (r < 0)
-                joblog_add(m->log, m->job, JOBLOG_ERROR, NULL, "Failed to save job state in the state directory: %s",
-                           strerror(-r));
+                joblog_add(m->log, m->job, JOBLOG_ERROR, NULL,
+                           "Failed to save job state in the state directory: %s", strerror(-r));
 }
 
 static ManagerWaiter *find_waiter(Manager *m, const char *job_id) {
@@ -140,6 +143,11 @@ static void manager_set_state(Manager *m, JobState state) {
 
 /* ---- steps ---- */
 
+/* fetcher_start() refuses before any transfer: say what that means. */
+static const char *fetch_start_error(int r) {
+        return r == -EINVAL ? "not an http, https or file URL of a regular file" : strerror(-r);
+}
+
 static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size_t len, const char *error,
                                 void *userdata);
 
@@ -153,8 +161,8 @@ static void manager_fetch_manifest(Manager *m) {
         r = fetcher_start(m->fetcher, m->manifest_url, m->fetch_timeout_usec, FETCH_MAX_BYTES,
                           on_manifest_fetched, m, &m->fetch);
         if (r < 0)
-                manager_failf(m, JOB_ERROR_MANIFEST_FETCH_FAILED, "Cannot fetch the runtime manifest from %s: %s",
-                              strempty(shown), strerror(-r));
+                manager_failf(m, JOB_ERROR_MANIFEST_FETCH_FAILED, "Cannot fetch %s: %s", strempty(shown),
+                              fetch_start_error(r));
 }
 
 static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size_t len, const char *error,
@@ -165,8 +173,8 @@ static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size
 
         m->fetch = NULL;
         if (r < 0) {
-                manager_failf(m, JOB_ERROR_MANIFEST_FETCH_FAILED, "Failed to fetch the runtime manifest: %s",
-                              strempty(error));
+                /* The fetcher's message names the (redacted) URL and the cause. */
+                manager_fail(m, JOB_ERROR_MANIFEST_FETCH_FAILED, strempty(error));
                 return;
         }
         if (manifest_parse(body, len, &manifest, &parse_error) < 0) {
@@ -182,8 +190,8 @@ static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size
         manifest_done(&manifest);
 
         manager_set_state(m, JOB_STATE_READY);
-        joblog_add(m->log, m->job, JOBLOG_INFO, MESSAGE_ID_JOB_READY, "Dry run complete: ready to upgrade to %s",
-                   m->job->resolved_target);
+        joblog_add(m->log, m->job, JOBLOG_INFO, MESSAGE_ID_JOB_READY,
+                   "Dry run complete: ready to upgrade to %s", m->job->resolved_target);
         manager_finish(m);
 }
 
@@ -207,10 +215,11 @@ static bool manager_plan(Manager *m, const Policy *policy) {
 
         ok = !result.error_code;
         if (ok)
-                joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Target %s resolved to %s", m->job->requested_target,
-                           m->job->resolved_target);
+                joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Target %s resolved to %s",
+                           m->job->requested_target, m->job->resolved_target);
         else
-                manager_fail(m, result.error_code, result.error_message ? result.error_message : result.error_code);
+                manager_fail(m, result.error_code,
+                             result.error_message ? result.error_message : result.error_code);
 
         plan_result_done(&result);
         return ok;
@@ -222,7 +231,8 @@ static bool manager_policy_problem(Manager *m, const char *code, const char *mes
                 manager_fail(m, code, message);
                 return false;
         }
-        joblog_add(m->log, m->job, JOBLOG_WARNING, NULL, "%s; continuing without a policy (MANUAL mode)", message);
+        joblog_add(m->log, m->job, JOBLOG_WARNING, NULL, "%s; continuing without a policy (MANUAL mode)",
+                   message);
         return true;
 }
 
@@ -235,9 +245,7 @@ static void on_policy_fetched(FetchRequest *req, int r, const char *body, size_t
 
         m->fetch = NULL;
         if (r < 0) {
-                if (asprintf(&message, "Failed to fetch the upgrade policy: %s", strempty(error)) < 0)
-                        message = NULL;
-                go_on = manager_policy_problem(m, JOB_ERROR_POLICY_FETCH_FAILED, strempty(message));
+                go_on = manager_policy_problem(m, JOB_ERROR_POLICY_FETCH_FAILED, strempty(error));
         } else if (policy_parse(body, len, &policy, &parse_error) < 0) {
                 if (asprintf(&message, "The upgrade policy is invalid: %s", strempty(parse_error)) < 0)
                         message = NULL;
@@ -260,10 +268,15 @@ static void manager_fetch_policy(Manager *m) {
         int r;
 
         joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Fetching upgrade policy from %s", strempty(shown));
-        r = fetcher_start(m->fetcher, m->policy_url, m->fetch_timeout_usec, FETCH_MAX_BYTES, on_policy_fetched,
-                          m, &m->fetch);
-        if (r < 0)
-                on_policy_fetched(NULL, r, NULL, 0, strerror(-r), m);
+        r = fetcher_start(m->fetcher, m->policy_url, m->fetch_timeout_usec, FETCH_MAX_BYTES,
+                          on_policy_fetched, m, &m->fetch);
+        if (r < 0) {
+                _cleanup_free_ char *why = NULL;
+
+                if (asprintf(&why, "Cannot fetch %s: %s", strempty(shown), fetch_start_error(r)) < 0)
+                        why = NULL;
+                on_policy_fetched(NULL, r, NULL, 0, why ? why : strerror(-r), m);
+        }
 }
 
 /* ---- public ---- */
@@ -318,6 +331,49 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+/* Job logs go with their records, so LOG_DIR stays as bounded as the
+ * history.  Only files named like a job log are considered. */
+static void manager_prune_logs(Manager *m) {
+        _cleanup_(closedirp) DIR *d = opendir(m->log_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char id[JOB_ID_MAX];
+                size_t len = strlen(de->d_name);
+
+                if (len != JOB_ID_MAX - 1 + strlen(".log") || !endswith(de->d_name, ".log"))
+                        continue;
+                memcpy(id, de->d_name, JOB_ID_MAX - 1);
+                id[JOB_ID_MAX - 1] = '\0';
+                if (!job_id_is_valid(id) || store_has_record(m->store, id))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_warning_errno(errno, "Failed to remove old job log %s/%s", m->log_dir, de->d_name);
+        }
+}
+
+/* A crash between writing a new job's record and pointing "current" at it
+ * leaves that record unfinished and unannounced; it is closed here so that
+ * no stored job stays active forever. */
+static void manager_close_orphans(Manager *m) {
+        Job **jobs = NULL;
+        size_t n = 0;
+
+        if (store_list(m->store, &jobs, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                if (job_state_is_terminal(jobs[i]->state) || (m->job && streq(jobs[i]->id, m->job->id)))
+                        continue;
+                if (job_fail(jobs[i], JOB_ERROR_INTERRUPTED, "The service stopped before the job started") < 0)
+                        continue;
+                if (store_save_record(m->store, jobs[i]) >= 0)
+                        log_warning("Job %s was never started; marked %s", jobs[i]->id, JOB_ERROR_INTERRUPTED);
+        }
+        store_job_list_free(jobs, n);
+}
+
 int manager_recover(Manager *m) {
         _cleanup_(job_freep) Job *job = NULL;
         _cleanup_(joblog_freep) JobLog *log = NULL;
@@ -326,31 +382,26 @@ int manager_recover(Manager *m) {
         r = store_load_current(m->store, &job);
         if (r < 0)
                 return log_error_errno(r, "Failed to load the last job");
-        if (!job)
-                return 0;
-
-        r = joblog_load(m->log_dir, job->id, &log);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to read the log of job %s, starting an empty one", job->id);
-                r = joblog_open(m->log_dir, job->id, &log);
+        if (job) {
+                r = joblog_load(m->log_dir, job->id, &log);
                 if (r < 0)
                         return log_error_errno(r, "Failed to open the log of job %s", job->id);
+                m->job = TAKE_PTR(job);
+                m->log = TAKE_PTR(log);
         }
 
-        m->job = TAKE_PTR(job);
-        m->log = TAKE_PTR(log);
+        manager_close_orphans(m);
+        if (!m->job || job_state_is_terminal(m->job->state))
+                return 0;
 
-        if (!job_state_is_terminal(m->job->state)) {
-                JobState was = m->job->state;
-
-                r = job_fail(m->job, JOB_ERROR_INTERRUPTED, "The service stopped before the job finished");
-                if (r < 0)
-                        return r;
-                manager_persist(m);
-                joblog_add(m->log, m->job, JOBLOG_ERROR, MESSAGE_ID_JOB_FAILED,
-                           "Upgrade job failed (%s): the service stopped while the job was in state %s",
-                           JOB_ERROR_INTERRUPTED, job_state_to_string(was));
-        }
+        JobState was = m->job->state;
+        r = job_fail(m->job, JOB_ERROR_INTERRUPTED, "The service stopped before the job finished");
+        if (r < 0)
+                return r;
+        manager_persist(m);
+        joblog_add(m->log, m->job, JOBLOG_ERROR, MESSAGE_ID_JOB_FAILED,
+                   "Upgrade job failed (%s): the service stopped while the job was in state %s",
+                   JOB_ERROR_INTERRUPTED, job_state_to_string(was));
         return 0;
 }
 
@@ -368,7 +419,8 @@ int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const cha
                 return r;
         r = joblog_open(m->log_dir, job->id, &log);
         if (r < 0)
-                return log_error_errno(r, "Failed to create the log file of job %s in %s", job->id, m->log_dir);
+                return log_error_errno(r, "Failed to create the log file of job %s in %s", job->id,
+                                       m->log_dir);
 
         /* Nothing is announced until the new job is on disk. */
         r = store_save(m->store, job);
@@ -384,6 +436,13 @@ int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const cha
         joblog_free(m->log);
         m->job = TAKE_PTR(job);
         m->log = TAKE_PTR(log);
+
+        /* History stays bounded: one record in, the oldest beyond the limit out. */
+        r = store_prune(m->store);
+        if (r < 0)
+                log_warning_errno(r, "Failed to prune old job records");
+        else if (r > 0)
+                manager_prune_logs(m);
 
         joblog_add(m->log, m->job, JOBLOG_INFO, MESSAGE_ID_JOB_STARTED,
                    "Upgrade job started: mode %s, target %s, current version %s", job_mode_to_string(mode),

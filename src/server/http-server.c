@@ -406,7 +406,8 @@ static void connection_process(HttpConnection *c) {
         c->in_len = 0;
 
         used = pending ? connection_feed(c, pending, len) : 0;
-        if (c->state != CONNECTION_CLOSED && used < len && connection_stash(c, pending + used, len - used) < 0)
+        if (c->state != CONNECTION_CLOSED && used < len &&
+            connection_stash(c, pending + used, len - used) < 0)
                 connection_close(c);
 
         c->processing = false;
@@ -503,8 +504,8 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
         if (c->state != CONNECTION_CLOSED && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
             connection_wants_input(c))
                 connection_read(c);
-        else if (c->state != CONNECTION_CLOSED && (revents & (EPOLLHUP | EPOLLERR)) && output_pending(c) == 0 &&
-                 c->state != CONNECTION_HANDLING)
+        else if (c->state == CONNECTION_READING && (revents & (EPOLLHUP | EPOLLERR)) &&
+                 output_pending(c) == 0)
                 connection_close(c);
 
         connection_update(c);
@@ -609,7 +610,8 @@ static int on_accept_retry(sd_event_source *source, uint64_t usec, void *userdat
         HttpServer *s = userdata;
 
         for (size_t i = 0; i < s->n_listeners; i++)
-                (void) sd_event_source_set_enabled(s->listeners[i], s->shutting_down ? SD_EVENT_OFF : SD_EVENT_ON);
+                (void) sd_event_source_set_enabled(s->listeners[i],
+                                                   s->shutting_down ? SD_EVENT_OFF : SD_EVENT_ON);
         return 0;
 }
 
@@ -725,7 +727,8 @@ void http_server_shutdown(HttpServer *s) {
 
         for (c = s->connections; c; c = next) {
                 next = c->next;
-                if (c->state == CONNECTION_READING && output_pending(c) == 0 && !http_parser_in_request(c->parser))
+                if (c->state == CONNECTION_READING && output_pending(c) == 0 &&
+                    !http_parser_in_request(c->parser))
                         connection_close(c);
                 /* The others close once their answer is out: respond() sees shutting_down. */
         }

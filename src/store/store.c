@@ -10,7 +10,9 @@
  *     pointer, consistent;
  *   - crash between the two: the new record exists but the old job is still
  *     current; the new record is an orphan that history keeps and prune ages
- *     out, and the old current record was never touched;
+ *     out, and the old current record was never touched.  (Such an orphan
+ *     keeps its non-final state: store_list() finds it if the manager wants
+ *     to mark it INTERRUPTED too.);
  *   - crash during the pointer: the old or the new pointer, both naming
  *     records that exist.
  * store_prune() never removes the current record, so no later step can make
@@ -179,7 +181,7 @@ static int write_current(Store *s, const char *id) {
         return 0;
 }
 
-int store_save(Store *s, const Job *j) {
+int store_save_record(Store *s, const Job *j) {
         _cleanup_free_ char *data = NULL;
         char name[STORE_NAME_MAX];
         size_t len = 0;
@@ -192,12 +194,31 @@ int store_save(Store *s, const Job *j) {
         if (r < 0)
                 return r;
 
-        /* Record first, pointer second: see the comment at the top. */
         record_name(j->id, name);
         r = write_file_atomic(s->jobs_dir, name, data, len, STORE_FILE_MODE);
         if (r < 0)
                 return log_error_errno(r, "Failed to write job record %s/%s", s->jobs_dir, name);
+        return 0;
+}
 
+bool store_has_record(Store *s, const char *id) {
+        char name[STORE_NAME_MAX];
+        _cleanup_free_ char *path = NULL;
+
+        if (!job_id_is_valid(id))
+                return false;
+        record_name(id, name);
+        path = path_join(s->jobs_dir, name);
+        return path && access(path, F_OK) == 0;
+}
+
+int store_save(Store *s, const Job *j) {
+        int r;
+
+        /* Record first, pointer second: see the comment at the top. */
+        r = store_save_record(s, j);
+        if (r < 0)
+                return r;
         return write_current(s, j->id);
 }
 

@@ -7,6 +7,8 @@
  * aside as <job-id>.json.corrupt and reported, never silently dropped. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "upgrade/job.h"
 #include "util/macros.h"
 
@@ -22,6 +24,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
 
 /* Persists J atomically and makes it the current job. */
 int store_save(Store *s, const Job *j);
+
+/* Persists J atomically without making it the current job (for records
+ * other than the newest, e.g. one marked INTERRUPTED at start-up). */
+int store_save_record(Store *s, const Job *j);
+
+/* True when a record for ID exists. */
+bool store_has_record(Store *s, const char *id);
 
 /* Loads the current job; *ret is NULL (and 0 returned) when there is none. */
 int store_load_current(Store *s, Job **ret);

@@ -222,9 +222,12 @@ static int parse_breakpoints(struct json_object *root, Policy *p, char **ret_err
                 return -ENOMEM;
 
         for (size_t i = 0; i < n; i++) {
+                struct json_object *e = json_object_array_get_idx(arr, i);
+                int r;
+
                 /* Counted before filling so that policy_done() frees a half-built entry. */
                 p->n_breakpoints = i + 1;
-                int r = parse_breakpoint(json_object_array_get_idx(arr, i), i, &p->breakpoints[i], ret_error);
+                r = parse_breakpoint(e, i, &p->breakpoints[i], ret_error);
                 if (r < 0)
                         return r;
         }
@@ -258,7 +261,8 @@ int policy_parse(const char *data, size_t len, Policy *ret, char **ret_error) {
 
         root = json_parse_strict(data, len, &jerr);
         if (!root)
-                return policy_error(ret_error, "policy is not valid JSON: %s", jerr ? jerr : "unknown error");
+                return policy_error(ret_error, "policy is not valid JSON: %s",
+                                    jerr ? jerr : "unknown error");
 
         r = policy_parse_document(root, &p, ret_error);
         if (r < 0) {

@@ -25,6 +25,12 @@ static inline bool streq_ptr(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
 
+static inline bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
 static inline const char *strempty(const char *s) {
         return s ? s : "";
 }

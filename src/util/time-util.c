@@ -29,8 +29,8 @@ char *format_rfc3339(uint64_t usec, char buf[static RFC3339_MAX]) {
         }
         (void) snprintf(buf, RFC3339_MAX, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
                         (unsigned) (tm.tm_year + 1900) % 10000u, (unsigned) (tm.tm_mon + 1) % 100u,
-                        (unsigned) tm.tm_mday % 100u, (unsigned) tm.tm_hour % 100u, (unsigned) tm.tm_min % 100u,
-                        (unsigned) tm.tm_sec % 100u,
+                        (unsigned) tm.tm_mday % 100u, (unsigned) tm.tm_hour % 100u,
+                        (unsigned) tm.tm_min % 100u, (unsigned) tm.tm_sec % 100u,
                         (unsigned) ((usec / 1000ULL) % 1000ULL));
         return buf;
 }

@@ -223,11 +223,11 @@ def build_request(method, path, body=None, headers=None, version="HTTP/1.1"):
 class Route:
     """What the fake server does for one path.
 
-    kind: "file" (path), "bytes" (data), "status" (code, data), "big" (size)
+    kind: "file" (file), "bytes" (data), "status" (code, data), "big" (size)
     delay: seconds to wait before answering (interruptible on shutdown)."""
 
-    def __init__(self, kind, data=None, path=None, code=200, size=0, delay=0.0):
-        self.kind, self.data, self.path, self.code, self.size, self.delay = kind, data, path, code, size, delay
+    def __init__(self, kind, data=None, file=None, code=200, size=0, delay=0.0):
+        self.kind, self.data, self.file, self.code, self.size, self.delay = kind, data, file, code, size, delay
 
 
 class FakeServer:
@@ -251,7 +251,7 @@ class FakeServer:
                 if route.delay and outer.stopping.wait(route.delay):
                     return
                 if route.kind == "file":
-                    with open(route.path, "rb") as f:
+                    with open(route.file, "rb") as f:
                         return self._send(200, f.read())
                 if route.kind == "bytes":
                     return self._send(200, route.data)
@@ -302,7 +302,7 @@ class FakeServer:
         return self.url(path)
 
     def serve_file(self, path, file, delay=0.0):
-        return self.route(path, kind="file", path=file, delay=delay)
+        return self.route(path, kind="file", file=file, delay=delay)
 
     def stop(self):
         self.stopping.set()

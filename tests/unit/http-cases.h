@@ -62,6 +62,7 @@ static const HttpLimits http_small_limits = {
         { .name = (n), IN(in), .requests = { { "GET", "/", "", true } }, .header = (h), .header_value = (v) }
 #define BAD(n, in, st) { .name = (n), IN(in), .status = (st), .close = true }
 #define BADL(n, in, st) { .name = (n), IN(in), .status = (st), .close = true, .limits = &http_small_limits }
+#define A40 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define GET_ "GET / HTTP/1.1\r\nHost: h\r\n"
 #define POST_ "POST /upgrade HTTP/1.1\r\nHost: h\r\n"
 #define CHUNKED_ POST_ "Transfer-Encoding: chunked\r\n\r\n"
@@ -210,7 +211,8 @@ static const HttpCase http_cases[] = {
         BAD("Content-Length inner space", POST_ "Content-Length: 1 0\r\n\r\n0123456789", 400),
         BAD("Content-Length list", POST_ "Content-Length: 5, 5\r\n\r\nhello", 400),
         BAD("Content-Length list no space", POST_ "Content-Length: 5,5\r\n\r\nhello", 400),
-        BAD("Content-Length duplicate equal", POST_ "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400),
+        BAD("Content-Length duplicate equal", POST_ "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+            400),
         BAD("Content-Length duplicate differing",
             POST_ "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400),
         BAD("Content-Length hex", POST_ "Content-Length: 0x5\r\n\r\nhello", 400),
@@ -226,15 +228,18 @@ static const HttpCase http_cases[] = {
         { .name = "Content-Length body not finished", IN(POST_ "Content-Length: 10\r\n\r\nhello"),
           .status = HTTP_INCOMPLETE },
         BAD("CL.TE", POST_ "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG", 400),
-        BAD("TE.CL", POST_ "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n1\r\nG\r\n0\r\n\r\n", 400),
-        BAD("CL zero with TE", POST_ "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        BAD("TE.CL", POST_ "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n1\r\nG\r\n0\r\n\r\n",
+            400),
+        BAD("CL zero with TE", POST_ "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400),
         OK("Content_Length is another field", GET_ "Content_Length: 5\r\n\r\n", "GET", "/", "", true),
 
         /* Transfer-Encoding. */
         OK("chunked", CHUNKED_ "5\r\nhello\r\n0\r\n\r\n", "POST", "/upgrade", "hello", true),
         OK("Chunked capitalised", POST_ "Transfer-Encoding: Chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
            "POST", "/upgrade", "hi", true),
-        OK("CHUNKED", POST_ "Transfer-Encoding: CHUNKED\r\n\r\n2\r\nhi\r\n0\r\n\r\n", "POST", "/upgrade", "hi", true),
+        OK("CHUNKED", POST_ "Transfer-Encoding: CHUNKED\r\n\r\n2\r\nhi\r\n0\r\n\r\n", "POST", "/upgrade",
+           "hi", true),
         OK("chunked trailing OWS", POST_ "Transfer-Encoding: chunked \r\n\r\n2\r\nhi\r\n0\r\n\r\n",
            "POST", "/upgrade", "hi", true),
         OK("chunked leading spaces", POST_ "Transfer-Encoding:   chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
@@ -259,9 +264,12 @@ static const HttpCase http_cases[] = {
             POST_ "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n", 400),
         BAD("Transfer-Encoding repeated with gzip",
             POST_ "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-        BAD("Transfer-Encoding space before colon", POST_ "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
-        BAD("Transfer-Encoding tab before colon", POST_ "Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n", 400),
-        BAD("Transfer-Encoding vertical tab", POST_ "Transfer-Encoding:\x0b" "chunked\r\n\r\n0\r\n\r\n", 400),
+        BAD("Transfer-Encoding space before colon", POST_ "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+            400),
+        BAD("Transfer-Encoding tab before colon", POST_ "Transfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n",
+            400),
+        BAD("Transfer-Encoding vertical tab", POST_ "Transfer-Encoding:\x0b" "chunked\r\n\r\n0\r\n\r\n",
+            400),
         BAD("Transfer-Encoding folded", POST_ "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400),
         BAD("Transfer-Encoding as folded line", POST_ "X-A: a\r\n Transfer-Encoding: chunked\r\n\r\n", 400),
         BAD("Transfer-Encoding in HTTP/1.0",
@@ -272,15 +280,22 @@ static const HttpCase http_cases[] = {
           .status = 400, .close = true, .requests = { { "POST", "/upgrade", "", true } } },
 
         /* Chunked body syntax. */
-        OK("two chunks", CHUNKED_ "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "POST", "/upgrade", "hello world", true),
-        OK("uppercase hex size", CHUNKED_ "A\r\n0123456789\r\n0\r\n\r\n", "POST", "/upgrade", "0123456789", true),
-        OK("lowercase hex size", CHUNKED_ "a\r\n0123456789\r\n0\r\n\r\n", "POST", "/upgrade", "0123456789", true),
-        OK("size with leading zeros", CHUNKED_ "0005\r\nhello\r\n000\r\n\r\n", "POST", "/upgrade", "hello", true),
+        OK("two chunks", CHUNKED_ "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "POST", "/upgrade",
+           "hello world", true),
+        OK("uppercase hex size", CHUNKED_ "A\r\n0123456789\r\n0\r\n\r\n", "POST", "/upgrade", "0123456789",
+           true),
+        OK("lowercase hex size", CHUNKED_ "a\r\n0123456789\r\n0\r\n\r\n", "POST", "/upgrade", "0123456789",
+           true),
+        OK("size with leading zeros", CHUNKED_ "0005\r\nhello\r\n000\r\n\r\n", "POST", "/upgrade", "hello",
+           true),
         OK("empty chunked body", CHUNKED_ "0\r\n\r\n", "POST", "/upgrade", "", true),
-        OK("chunk data containing CRLF", CHUNKED_ "4\r\n\r\n\r\n\r\n0\r\n\r\n", "POST", "/upgrade", "\r\n\r\n", true),
+        OK("chunk data containing CRLF", CHUNKED_ "4\r\n\r\n\r\n\r\n0\r\n\r\n", "POST", "/upgrade",
+           "\r\n\r\n", true),
         OK("chunk extension", CHUNKED_ "5;foo=bar\r\nhello\r\n0\r\n\r\n", "POST", "/upgrade", "hello", true),
-        OK("chunk extension after BWS", CHUNKED_ "5 ;foo\r\nhello\r\n0\r\n\r\n", "POST", "/upgrade", "hello", true),
-        OK("quoted chunk extension", CHUNKED_ "5;a=\"b c\"\r\nhello\r\n0\r\n\r\n", "POST", "/upgrade", "hello", true),
+        OK("chunk extension after BWS", CHUNKED_ "5 ;foo\r\nhello\r\n0\r\n\r\n", "POST", "/upgrade",
+           "hello", true),
+        OK("quoted chunk extension", CHUNKED_ "5;a=\"b c\"\r\nhello\r\n0\r\n\r\n", "POST", "/upgrade",
+           "hello", true),
         OK("extension on last chunk", CHUNKED_ "0;x\r\n\r\n", "POST", "/upgrade", "", true),
         BAD("size 0x prefix", CHUNKED_ "0x5\r\nhello\r\n0\r\n\r\n", 400),
         BAD("size plus sign", CHUNKED_ "+5\r\nhello\r\n0\r\n\r\n", 400),
@@ -305,7 +320,8 @@ static const HttpCase http_cases[] = {
         { .name = "last chunk without final CRLF", IN(CHUNKED_ "0\r\n"), .status = HTTP_INCOMPLETE },
         { .name = "chunk data not finished", IN(CHUNKED_ "5\r\nhel"), .status = HTTP_INCOMPLETE },
         OK("trailer field", CHUNKED_ "2\r\nhi\r\n0\r\nX-T: v\r\n\r\n", "POST", "/upgrade", "hi", true),
-        OK("two trailer fields", CHUNKED_ "2\r\nhi\r\n0\r\nX-T: v\r\nX-U:\r\n\r\n", "POST", "/upgrade", "hi", true),
+        OK("two trailer fields", CHUNKED_ "2\r\nhi\r\n0\r\nX-T: v\r\nX-U:\r\n\r\n", "POST", "/upgrade",
+           "hi", true),
         BAD("trailer folded", CHUNKED_ "0\r\nX-T: v\r\n w\r\n\r\n", 400),
         BAD("trailer bare LF", CHUNKED_ "0\r\nX-T: v\n\r\n", 400),
         BAD("trailer space before colon", CHUNKED_ "0\r\nX-T : v\r\n\r\n", 400),
@@ -314,24 +330,28 @@ static const HttpCase http_cases[] = {
         BAD("trailer empty name", CHUNKED_ "0\r\n: v\r\n\r\n", 400),
         BADL("chunked body over limit", CHUNKED_ "14\r\n01234567890123456789\r\n14\r\n", 413),
         BADL("chunk size over limit", CHUNKED_ "21\r\n", 413),
-        OKL("chunked body at limit", CHUNKED_ "10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
+        OKL("chunked body at limit",
+            CHUNKED_ "10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
             "POST", "/upgrade", "0123456789abcdef0123456789abcdef", true),
         BADL("trailer section too large",
-             CHUNKED_ "0\r\nX-T: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 431),
+             CHUNKED_ "0\r\nX-T: " A40 A40 "aaaaa"
+                      A40 A40 "a\r\n\r\n", 431),
 
         /* Limits on the header block. */
         BADL("header block too large",
-             GET_ "X-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+             GET_ "X-A: " A40 A40 "aaaaaaaa"
                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 431),
         BADL("request line too long",
              "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n", 431),
         BADL("too many header fields", GET_ "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", 431),
         OKL("header fields at the limit", GET_ "A: 1\r\nB: 2\r\nC: 3\r\n\r\n", "GET", "/", "", true),
-        BADL("endless empty lines", "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
-             "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
-             "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n", 431),
+        BADL("endless empty lines",
+             "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+             "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+             "\r\n\r\n\r\n\r\n"
+             "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n",
+                     431),
 
         /* Pipelining. */
         { .name = "two GETs in one read", IN(GET_ "\r\n" "GET /health HTTP/1.1\r\nHost: h\r\n\r\n"),
@@ -354,24 +374,29 @@ static const HttpCase http_cases[] = {
         { .name = "four requests", IN(GET_ "\r\n" GET_ "\r\n" GET_ "\r\n" GET_ "\r\n"),
           .requests = { { "GET", "/", "", true }, { "GET", "/", "", true }, { "GET", "/", "", true },
                         { "GET", "/", "", true } } },
-        { .name = "smuggled request after CL body", IN(POST_ "Content-Length: 4\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+        { .name = "smuggled request after CL body",
+          IN(POST_ "Content-Length: 4\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
           .status = 400, .close = true, .requests = { { "POST", "/upgrade", "GET ", true } } },
 
         /* Connection. */
         OK("Connection close", GET_ "Connection: close\r\n\r\n", "GET", "/", "", false),
         OK("Connection CLOSE", GET_ "Connection: CLOSE\r\n\r\n", "GET", "/", "", false),
-        OK("Connection list with close", GET_ "Connection: keep-alive, close\r\n\r\n", "GET", "/", "", false),
-        OK("Connection close among others", GET_ "Connection: Upgrade,close ,TE\r\n\r\n", "GET", "/", "", false),
+        OK("Connection list with close", GET_ "Connection: keep-alive, close\r\n\r\n", "GET", "/", "",
+           false),
+        OK("Connection close among others", GET_ "Connection: Upgrade,close ,TE\r\n\r\n", "GET", "/", "",
+           false),
         OK("Connection keep-alive in 1.1", GET_ "Connection: keep-alive\r\n\r\n", "GET", "/", "", true),
         OK("Connection closed is not close", GET_ "Connection: closed\r\n\r\n", "GET", "/", "", true),
         OK("Connection close in second field", GET_ "Connection: TE\r\nConnection: close\r\n\r\n",
            "GET", "/", "", false),
         OK("HTTP/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "GET", "/", "", true),
-        OK("HTTP/1.0 Keep-Alive case", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", "GET", "/", "", true),
+        OK("HTTP/1.0 Keep-Alive case", "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", "GET", "/", "",
+           true),
         OK("HTTP/1.0 keep-alive and close", "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
            "GET", "/", "", false),
         OK("HTTP/1.0 other token", "GET / HTTP/1.0\r\nConnection: foo\r\n\r\n", "GET", "/", "", false),
-        OK("HTTP/1.0 body", "POST /upgrade HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}", "POST", "/upgrade", "{}", false),
+        OK("HTTP/1.0 body", "POST /upgrade HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}", "POST", "/upgrade",
+           "{}", false),
         { .name = "HTTP/1.0 keep-alive pipelined",
           IN("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /x HTTP/1.0\r\n\r\n"), .close = true,
           .requests = { { "GET", "/", "", true }, { "GET", "/x", "", false } } },
@@ -382,7 +407,8 @@ static const HttpCase http_cases[] = {
         OK("Expect 100-Continue case", POST_ "Expect: 100-Continue\r\nContent-Length: 2\r\n\r\n{}",
            "POST", "/upgrade", "{}", true),
         OK("Expect without body", GET_ "Expect: 100-continue\r\n\r\n", "GET", "/", "", true),
-        OK("Expect in HTTP/1.0", "POST /upgrade HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
+        OK("Expect in HTTP/1.0",
+           "POST /upgrade HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
            "POST", "/upgrade", "{}", false),
         BAD("Expect unknown", POST_ "Expect: 200-ok\r\nContent-Length: 2\r\n\r\n{}", 417),
         BAD("Expect empty", POST_ "Expect:\r\nContent-Length: 2\r\n\r\n{}", 417),

@@ -29,6 +29,10 @@ static int collect(const char *key, const char *value, unsigned line, void *user
         return 0;
 }
 
+static int parse(const char *text, size_t len, char **out, char **error) {
+        return config_parse_env_text(text, len, "t.env", collect, out, error);
+}
+
 static void test_syntax_valid(void **state) {
         static const struct {
                 const char *text, *expected;
@@ -67,11 +71,13 @@ static void test_syntax_valid(void **state) {
                 _cleanup_free_ char *out = NULL, *error = NULL;
                 int r;
 
-                r = config_parse_env_text(cases[i].text, strlen(cases[i].text), "t.env", collect, &out, &error);
+                r = config_parse_env_text(cases[i].text, strlen(cases[i].text), "t.env", collect, &out,
+                                          &error);
                 if (r < 0)
                         fail_msg("case %zu: %s", i, strempty(error));
                 if (!streq(strempty(out), cases[i].expected))
-                        fail_msg("case %zu: got \"%s\", expected \"%s\"", i, strempty(out), cases[i].expected);
+                        fail_msg("case %zu: got \"%s\", expected \"%s\"", i, strempty(out),
+                                 cases[i].expected);
         }
 }
 
@@ -96,10 +102,12 @@ static void test_syntax_errors(void **state) {
                 _cleanup_free_ char *out = NULL, *error = NULL;
                 int r;
 
-                r = config_parse_env_text(cases[i].text, strlen(cases[i].text), "t.env", collect, &out, &error);
+                r = config_parse_env_text(cases[i].text, strlen(cases[i].text), "t.env", collect, &out,
+                                          &error);
                 assert_int_equal(r, -EINVAL);
                 if (!streq(strempty(error), cases[i].expected))
-                        fail_msg("case %zu: got \"%s\", expected \"%s\"", i, strempty(error), cases[i].expected);
+                        fail_msg("case %zu: got \"%s\", expected \"%s\"", i, strempty(error),
+                                 cases[i].expected);
         }
 }
 
@@ -108,8 +116,7 @@ static void test_syntax_nul_and_limits(void **state) {
         _cleanup_free_ char *out = NULL, *error = NULL, *text = NULL;
         size_t n = CONFIG_MAX_VALUE_BYTES + 16;
 
-        assert_int_equal(config_parse_env_text(with_nul, sizeof(with_nul) - 1, "t.env", collect, &out, &error),
-                         -EINVAL);
+        assert_int_equal(parse(with_nul, sizeof(with_nul) - 1, &out, &error), -EINVAL);
         assert_string_equal(error, "t.env:2: contains a NUL byte");
         free(error);
         error = NULL;
@@ -121,13 +128,11 @@ static void test_syntax_nul_and_limits(void **state) {
         assert_non_null(text);
         memcpy(text, "A=", 2);
         memset(text + 2, 'v', CONFIG_MAX_VALUE_BYTES);
-        assert_int_equal(config_parse_env_text(text, 2 + CONFIG_MAX_VALUE_BYTES, "t.env", collect, &out, &error),
-                         0);
+        assert_int_equal(parse(text, 2 + CONFIG_MAX_VALUE_BYTES, &out, &error), 0);
         assert_int_equal(strlen(out), 2 + CONFIG_MAX_VALUE_BYTES + strlen("@1;"));
 
         text[2 + CONFIG_MAX_VALUE_BYTES] = 'v';
-        assert_int_equal(config_parse_env_text(text, 3 + CONFIG_MAX_VALUE_BYTES, "t.env", collect, &out, &error),
-                         -EINVAL);
+        assert_int_equal(parse(text, 3 + CONFIG_MAX_VALUE_BYTES, &out, &error), -EINVAL);
         assert_string_equal(error, "t.env:1: A: value longer than 4096 bytes");
         free(error);
         error = NULL;
@@ -136,8 +141,7 @@ static void test_syntax_nul_and_limits(void **state) {
         text[2] = '\'';
         text[3 + CONFIG_MAX_VALUE_BYTES] = 'v';
         text[4 + CONFIG_MAX_VALUE_BYTES] = '\'';
-        assert_int_equal(config_parse_env_text(text, 5 + CONFIG_MAX_VALUE_BYTES, "t.env", collect, &out, &error),
-                         -EINVAL);
+        assert_int_equal(parse(text, 5 + CONFIG_MAX_VALUE_BYTES, &out, &error), -EINVAL);
         assert_non_null(strstr(error, "value longer than"));
         free(error);
         error = NULL;
@@ -145,7 +149,7 @@ static void test_syntax_nul_and_limits(void **state) {
         /* An over-long key. */
         memset(text, 'K', n - 2);
         text[n - 2] = '=';
-        assert_int_equal(config_parse_env_text(text, n - 1, "t.env", collect, &out, &error), -EINVAL);
+        assert_int_equal(parse(text, n - 1, &out, &error), -EINVAL);
         assert_string_equal(error, "t.env:1: key longer than 256 bytes");
 }
 
@@ -193,7 +197,9 @@ static void write_env(const char *text) {
         assert_int_equal(fclose(f), 0);
 }
 
-#define BASE "POLICY_URL=https://raw.example.com/policy.json\nRUNTIME_MANIFEST_URL=/etc/payram/manifest.json\n"
+#define BASE                                                    \
+        "POLICY_URL=https://raw.example.com/policy.json\n"       \
+        "RUNTIME_MANIFEST_URL=/etc/payram/manifest.json\n"
 
 static void test_defaults(void **state) {
         _cleanup_free_ char *error = NULL;
@@ -269,34 +275,43 @@ static void test_validation(void **state) {
                 { "UPDATER_PORT=", "UPDATER_PORT=: not a port number (1-65535)" },
                 { "UPDATER_PORT=99999999999999999999999", "UPDATER_PORT=99999999999999999999999: not a port "
                                                            "number (1-65535)" },
-                { "FETCH_TIMEOUT_SECONDS=ten", "FETCH_TIMEOUT_SECONDS=ten: not a number of seconds (1-3600)" },
+                { "FETCH_TIMEOUT_SECONDS=ten",
+                  "FETCH_TIMEOUT_SECONDS=ten: not a number of seconds (1-3600)" },
                 { "FETCH_TIMEOUT_SECONDS=0", "FETCH_TIMEOUT_SECONDS=0: not a number of seconds (1-3600)" },
-                { "FETCH_TIMEOUT_SECONDS=3601", "FETCH_TIMEOUT_SECONDS=3601: not a number of seconds (1-3600)" },
-                { "FETCH_TIMEOUT_SECONDS=10s", "FETCH_TIMEOUT_SECONDS=10s: not a number of seconds (1-3600)" },
-                { "HTTP_MAX_CONNECTIONS=0", "HTTP_MAX_CONNECTIONS=0: not a number of connections (1-100000)" },
+                { "FETCH_TIMEOUT_SECONDS=3601",
+                  "FETCH_TIMEOUT_SECONDS=3601: not a number of seconds (1-3600)" },
+                { "FETCH_TIMEOUT_SECONDS=10s",
+                  "FETCH_TIMEOUT_SECONDS=10s: not a number of seconds (1-3600)" },
+                { "HTTP_MAX_CONNECTIONS=0",
+                  "HTTP_MAX_CONNECTIONS=0: not a number of connections (1-100000)" },
                 { "HTTP_MAX_CONNECTIONS=100001",
                   "HTTP_MAX_CONNECTIONS=100001: not a number of connections (1-100000)" },
-                { "HTTP_MAX_HEADER_BYTES=1023", "HTTP_MAX_HEADER_BYTES=1023: not a number of bytes (1024-1048576)" },
+                { "HTTP_MAX_HEADER_BYTES=1023",
+                  "HTTP_MAX_HEADER_BYTES=1023: not a number of bytes (1024-1048576)" },
                 { "HTTP_MAX_HEADER_BYTES=1048577",
                   "HTTP_MAX_HEADER_BYTES=1048577: not a number of bytes (1024-1048576)" },
-                { "HTTP_MAX_BODY_BYTES=1023", "HTTP_MAX_BODY_BYTES=1023: not a number of bytes (1024-16777216)" },
+                { "HTTP_MAX_BODY_BYTES=1023",
+                  "HTTP_MAX_BODY_BYTES=1023: not a number of bytes (1024-16777216)" },
                 { "HTTP_MAX_BODY_BYTES=16777217",
                   "HTTP_MAX_BODY_BYTES=16777217: not a number of bytes (1024-16777216)" },
                 { "HTTP_REQUEST_TIMEOUT_SECONDS=0",
                   "HTTP_REQUEST_TIMEOUT_SECONDS=0: not a number of seconds (1-3600)" },
                 { "HTTP_REQUEST_TIMEOUT_SECONDS=3601",
                   "HTTP_REQUEST_TIMEOUT_SECONDS=3601: not a number of seconds (1-3600)" },
-                { "HTTP_IDLE_TIMEOUT_SECONDS=0", "HTTP_IDLE_TIMEOUT_SECONDS=0: not a number of seconds (1-86400)" },
+                { "HTTP_IDLE_TIMEOUT_SECONDS=0",
+                  "HTTP_IDLE_TIMEOUT_SECONDS=0: not a number of seconds (1-86400)" },
                 { "HTTP_IDLE_TIMEOUT_SECONDS=86401",
                   "HTTP_IDLE_TIMEOUT_SECONDS=86401: not a number of seconds (1-86400)" },
                 { "IDLE_EXIT_SECONDS=-1", "IDLE_EXIT_SECONDS=-1: not a number of seconds (0-604800)" },
-                { "IDLE_EXIT_SECONDS=604801", "IDLE_EXIT_SECONDS=604801: not a number of seconds (0-604800)" },
+                { "IDLE_EXIT_SECONDS=604801",
+                  "IDLE_EXIT_SECONDS=604801: not a number of seconds (0-604800)" },
                 { "STATE_DIR=var/lib/payram", "STATE_DIR=var/lib/payram: not an absolute path" },
                 { "STATE_DIR=", "STATE_DIR=: not an absolute path" },
                 { "LOG_DIR=\"/var/log/a\nb\"", "LOG_DIR=/var/log/a?b: not an absolute path" },
                 { "POLICY_URL=", "POLICY_URL=: empty, a URL is required" },
                 { "POLICY_URL=ftp://mirror/policy.json",
-                  "POLICY_URL=ftp://mirror/policy.json: not an http://, https:// or file:// URL or an absolute path" },
+                  "POLICY_URL=ftp://mirror/policy.json: not an http://, https:// or file:// URL or an "
+                  "absolute path" },
                 { "POLICY_URL=policy.json",
                   "POLICY_URL=policy.json: not an http://, https:// or file:// URL or an absolute path" },
                 { "POLICY_URL=https://",
@@ -344,7 +359,8 @@ static void test_valid_urls(void **state) {
                 _cleanup_free_ char *text = NULL, *error = NULL;
                 Config c;
 
-                assert_true(asprintf(&text, "POLICY_URL=%s\nRUNTIME_MANIFEST_URL=%s\n", urls[i], urls[i]) > 0);
+                assert_true(asprintf(&text, "POLICY_URL=%s\nRUNTIME_MANIFEST_URL=%s\n", urls[i], urls[i]) >
+                            0);
                 write_env(text);
                 if (config_load(env_path, NULL, &c, &error) < 0)
                         fail_msg("%s refused: %s", urls[i], strempty(error));
@@ -366,8 +382,8 @@ static void test_missing_required(void **state) {
 
         write_env("POLICY_URL=/p.json\n");
         assert_int_equal(config_load(env_path, NULL, &c, &error), -EINVAL);
-        assert_true(asprintf(&expected, "RUNTIME_MANIFEST_URL is not set (in %s or the environment)", env_path) >
-                    0);
+        assert_true(asprintf(&expected, "RUNTIME_MANIFEST_URL is not set (in %s or the environment)",
+                             env_path) > 0);
         assert_string_equal(error, expected);
 }
 
@@ -395,7 +411,8 @@ static void test_environment(void **state) {
 
         write_env(BASE);
         assert_int_equal(config_load(env_path, bad_env, &c, &error), -EINVAL);
-        assert_string_equal(error, "environment: FETCH_TIMEOUT_SECONDS=ten: not a number of seconds (1-3600)");
+        assert_string_equal(error,
+                            "environment: FETCH_TIMEOUT_SECONDS=ten: not a number of seconds (1-3600)");
 }
 
 static void test_environment_only(void **state) {
@@ -424,7 +441,11 @@ static void test_directories_from_systemd(void **state) {
         };
         char *const bad[] = { (char *) "STATE_DIRECTORY=relative:/abs", NULL };
         char *const empty[] = { (char *) "STATE_DIRECTORY=", (char *) "LOGS_DIRECTORY=", NULL };
-        char *const explicit[] = { (char *) "STATE_DIRECTORY=/from/systemd", (char *) "LOG_DIR=/from/env", NULL };
+        char *const explicit[] = {
+                (char *) "STATE_DIRECTORY=/from/systemd",
+                (char *) "LOG_DIR=/from/env",
+                NULL,
+        };
         Config c;
 
         write_env(BASE);

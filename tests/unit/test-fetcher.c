@@ -420,6 +420,26 @@ static void test_refused(void **state) {
         assert_int_equal(res.calls, 0);
 }
 
+/* A FIFO or a directory would block the loop or mean nothing: refused
+ * before curl opens it, in both URL forms. */
+static void test_file_not_regular(void **state) {
+        Env *env = *state;
+        _cleanup_free_ char *fifo = tmp_path("policy.fifo"), *dir = tmp_path("a-directory"), *url = NULL;
+        Result res = { .env = env };
+
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        assert_true(asprintf(&url, "file://%s", fifo) > 0);
+
+        assert_start_refused(env, &res, fifo, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        assert_start_refused(env, &res, url, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        assert_start_refused(env, &res, dir, TEST_TIMEOUT_USEC, FETCH_MAX_BYTES);
+        assert_int_equal(res.calls, 0);
+
+        (void) unlink(fifo);
+        (void) rmdir(dir);
+}
+
 static void test_size_cap_file(void **state) {
         Env *env = *state;
         Result res = {};
@@ -849,6 +869,7 @@ int main(void) {
                 TEST(test_file_empty),
                 TEST(test_file_missing),
                 TEST(test_refused),
+                TEST(test_file_not_regular),
                 TEST(test_size_cap_file),
                 TEST(test_http_success),
                 TEST(test_http_404),

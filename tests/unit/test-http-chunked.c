@@ -52,7 +52,8 @@ static void test_new_and_free(void **state) {
 
 static void test_decode_and_stop(void **state) {
         HttpChunkedDecoder *d = decoder_new(1024, 64, 256);
-        static const char in[] = "4\r\nWiki\r\n5;name=val\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\nREST";
+        static const char in[] = "4\r\nWiki\r\n5;name=val\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n"
+                                 "0\r\n\r\nREST";
         Collect c = {};
         size_t used;
 

@@ -27,6 +27,9 @@ static char *read_shared(const char *name, size_t *ret_len) {
         return data;
 }
 
+/* A valid health check, for documents that are wrong elsewhere. */
+#define HC "\"health_check\":{\"endpoint\":\"/\"}"
+
 static void test_real_files(void **state) {
         _cleanup_free_ char *current = NULL, *initial = NULL, *error = NULL;
         Manifest m;
@@ -86,7 +89,8 @@ static void test_repo_names(void **state) {
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 if (manifest_repo_is_valid(cases[i].s) != cases[i].valid)
-                        fail_msg("repo \"%s\": expected %s", cases[i].s, cases[i].valid ? "valid" : "invalid");
+                        fail_msg("repo \"%s\": expected %s", cases[i].s,
+                                 cases[i].valid ? "valid" : "invalid");
 
         memset(long_name, 'a', sizeof(long_name));
         long_name[MANIFEST_MAX_REPO_BYTES] = '\0';
@@ -130,22 +134,22 @@ static void test_malformed(void **state) {
         } cases[] = {
                 { "", "not valid JSON" },
                 { "[1]", "not a JSON object" },
-                { "{\"image\":{\"repo\":\"a\"},\"health_check\":{\"endpoint\":\"/\"}}}", "not valid JSON" },
-                { "{\"image\":{\"repo\":\"a\"},\"health_check\":{\"endpoint\":\"/\"}} garbage", "not valid JSON" },
-                { "{\"health_check\":{\"endpoint\":\"/\"}}", "image.repo is missing" },
-                { "{\"image\":{},\"health_check\":{\"endpoint\":\"/\"}}", "image.repo is missing" },
-                { "{\"image\":\"payramapp/payram\",\"health_check\":{\"endpoint\":\"/\"}}", "image is not an object" },
-                { "{\"image\":{\"repo\":[]},\"health_check\":{\"endpoint\":\"/\"}}", "image.repo is not a string" },
-                { "{\"image\":{\"repo\":\"Bad Repo\"},\"health_check\":{\"endpoint\":\"/\"}}",
+                { "{\"image\":{\"repo\":\"a\"}," HC "}}", "not valid JSON" },
+                { "{\"image\":{\"repo\":\"a\"}," HC "} garbage", "not valid JSON" },
+                { "{" HC "}", "image.repo is missing" },
+                { "{\"image\":{}," HC "}", "image.repo is missing" },
+                { "{\"image\":\"payramapp/payram\"," HC "}", "image is not an object" },
+                { "{\"image\":{\"repo\":[]}," HC "}", "image.repo is not a string" },
+                { "{\"image\":{\"repo\":\"Bad Repo\"}," HC "}",
                   "image.repo is not a Docker repository name" },
-                { "{\"image\":{\"repo\":\"a\\u0000b\"},\"health_check\":{\"endpoint\":\"/\"}}",
+                { "{\"image\":{\"repo\":\"a\\u0000b\"}," HC "}",
                   "image.repo contains a NUL byte" },
-                { "{\"image\":{\"repo\":\"a\"},\"defaults\":[],\"health_check\":{\"endpoint\":\"/\"}}",
+                { "{\"image\":{\"repo\":\"a\"},\"defaults\":[]," HC "}",
                   "defaults is not an object" },
-                { "{\"image\":{\"repo\":\"a\"},\"defaults\":{\"container_name\":1},\"health_check\":{\"endpoint\":\"/\"}}",
+                { "{\"image\":{\"repo\":\"a\"},\"defaults\":{\"container_name\":1}," HC "}",
                   "defaults.container_name is not a string" },
                 { "{\"image\":{\"repo\":\"a\"},\"defaults\":{\"container_name\":\"-x\"},"
-                  "\"health_check\":{\"endpoint\":\"/\"}}",
+                  HC "}",
                   "defaults.container_name is not a Docker container name" },
                 { "{\"image\":{\"repo\":\"a\"}}", "health_check.endpoint is missing" },
                 { "{\"image\":{\"repo\":\"a\"},\"health_check\":{\"endpoint\":\"health\"}}",
@@ -170,7 +174,8 @@ static void test_malformed(void **state) {
 
 static void test_unknown_keys_and_huge(void **state) {
         static const char doc[] = "{\"image\":{\"repo\":\"payramapp/payram\",\"digest\":1},\"x\":[[[]]],"
-                                  "\"defaults\":{\"port\":80},\"health_check\":{\"endpoint\":\"/h\",\"t\":5}}";
+                                  "\"defaults\":{\"port\":80},"
+                                  "\"health_check\":{\"endpoint\":\"/h\",\"t\":5}}";
         _cleanup_free_ char *error = NULL, *big = NULL;
         size_t n = 100000, len;
         Manifest m;

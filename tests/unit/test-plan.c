@@ -53,7 +53,8 @@ static int setup(void **state) {
         load_policy(CURRENT, "upgrade-policy.json");
         load_policy(BREAKPOINT, "upgrade-policy.breakpoint-2.0.0-bf2fca9.json");
         load_policy(INITIAL, "upgrade-policy.initial-5aeff19.json");
-        assert_int_equal(policy_parse(synthetic_policy, strlen(synthetic_policy), &policies[SYNTHETIC], &error),
+        assert_int_equal(policy_parse(synthetic_policy, strlen(synthetic_policy), &policies[SYNTHETIC],
+                                      &error),
                          0);
         return 0;
 }
@@ -96,7 +97,8 @@ static const struct {
         { CURRENT, D, "2.0.0", "1.9.1", MANUAL_REQUIRED, "2.0.0",
           "Dashboard upgrades to 2.0.0 are not allowed: Breaking change: manual upgrade required before "
           "proceeding to 2.0.0.", NULL },
-        { CURRENT, D, "v2.0.0", NULL, MANUAL_REQUIRED, "v2.0.0", NULL, "Dashboard upgrades to 2.0.0 are not allowed" },
+        { CURRENT, D, "v2.0.0", NULL, MANUAL_REQUIRED, "v2.0.0", NULL,
+          "Dashboard upgrades to 2.0.0 are not allowed" },
         { CURRENT, D, "v3.2.0", "2.0.5", OK, "v3.2.0", NULL, NULL },
         { CURRENT, D, "1.9.7", "1.9.1", OK, "1.9.7", NULL, NULL },
         { CURRENT, D, "3.3.0", "3.3.0", OK, "3.3.0", NULL, NULL },
@@ -164,14 +166,14 @@ static void test_table(void **state) {
                 };
                 PlanResult r;
 
-                assert_int_equal(plan_resolve(&req, cases[i].policy == NO_POLICY ? NULL : &policies[cases[i].policy],
-                                              &r),
-                                 0);
+                const Policy *p = cases[i].policy == NO_POLICY ? NULL : &policies[cases[i].policy];
+
+                assert_int_equal(plan_resolve(&req, p, &r), 0);
 
                 if (!streq_ptr(r.error_code, cases[i].code))
                         fail_msg("case %zu (%s from %s): code %s, expected %s; message: %s", i,
-                                 strempty(cases[i].target), strempty(cases[i].current), strempty(r.error_code),
-                                 strempty(cases[i].code), strempty(r.error_message));
+                                 strempty(cases[i].target), strempty(cases[i].current),
+                                 strempty(r.error_code), strempty(cases[i].code), strempty(r.error_message));
                 if (!streq_ptr(r.resolved_target, cases[i].resolved))
                         fail_msg("case %zu: resolved %s, expected %s", i, strempty(r.resolved_target),
                                  strempty(cases[i].resolved));
@@ -183,7 +185,8 @@ static void test_table(void **state) {
                         fail_msg("case %zu: message \"%s\"\n expected \"%s\"", i, r.error_message,
                                  cases[i].message);
                 if (cases[i].contains && !strstr(r.error_message, cases[i].contains))
-                        fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, r.error_message, cases[i].contains);
+                        fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, r.error_message,
+                                 cases[i].contains);
                 /* The real policies carry no docs link. */
                 if (r.error_message && cases[i].policy != SYNTHETIC)
                         assert_null(strstr(r.error_message, "See:"));

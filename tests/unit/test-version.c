@@ -48,7 +48,8 @@ static void test_parse_invalid(void **state) {
         static const char *const cases[] = {
                 "", "v", "1", "1.2", "1.2.3.4", "V1.2.3", "vv1.2.3", " 1.2.3", "1.2.3 ", "01.2.3", "1.02.3",
                 "1.2.03", "1.2.3-", "1.2.3+", "1.2.3-01", "1.2.3-a..b", "1.2.3-a.", "1.2.3+a..b",
-                "1.2.3-a_b", "1.2.3+a_b", "-1.2.3", "+1.2.3", "1.-2.3", "1.2.3-a+b+c", "18446744073709551616.0.0",
+                "1.2.3-a_b", "1.2.3+a_b", "-1.2.3", "+1.2.3", "1.-2.3", "1.2.3-a+b+c",
+                "18446744073709551616.0.0",
                 "1.99999999999999999999999.0", "latest", "1.2.x", "1.2.3\n", "a.b.c", "1..3",
         };
 
@@ -137,7 +138,8 @@ static void test_tags(void **state) {
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 if (version_is_valid_tag(cases[i].s) != cases[i].valid)
-                        fail_msg("tag \"%s\": expected %s", cases[i].s, cases[i].valid ? "valid" : "invalid");
+                        fail_msg("tag \"%s\": expected %s", cases[i].s,
+                                 cases[i].valid ? "valid" : "invalid");
         assert_false(version_is_valid_tag(NULL));
 
         memset(buf, 'a', sizeof(buf));
