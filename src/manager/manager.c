@@ -350,7 +350,8 @@ static void manager_prune_logs(Manager *m) {
                 if (!job_id_is_valid(id) || store_has_record(m->store, id))
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0)
-                        log_warning_errno(errno, "Failed to remove old job log %s/%s", m->log_dir, de->d_name);
+                        log_warning_errno(errno, "Failed to remove old job log %s/%s", m->log_dir,
+                                          de->d_name);
         }
 }
 
@@ -366,10 +367,12 @@ static void manager_close_orphans(Manager *m) {
         for (size_t i = 0; i < n; i++) {
                 if (job_state_is_terminal(jobs[i]->state) || (m->job && streq(jobs[i]->id, m->job->id)))
                         continue;
-                if (job_fail(jobs[i], JOB_ERROR_INTERRUPTED, "The service stopped before the job started") < 0)
+                if (job_fail(jobs[i], JOB_ERROR_INTERRUPTED,
+                             "The service stopped before the job started") < 0)
                         continue;
                 if (store_save_record(m->store, jobs[i]) >= 0)
-                        log_warning("Job %s was never started; marked %s", jobs[i]->id, JOB_ERROR_INTERRUPTED);
+                        log_warning("Job %s was never started; marked %s", jobs[i]->id,
+                                    JOB_ERROR_INTERRUPTED);
         }
         store_job_list_free(jobs, n);
 }

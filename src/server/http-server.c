@@ -303,7 +303,8 @@ int http_connection_respond(HttpConnection *c, int status, const char *extra_hea
 
         if (keep_alive) {
                 c->state = CONNECTION_READING;
-                http_parser_reset(c->parser);
+                if (c->parser)
+                        http_parser_reset(c->parser);
                 c->request_start_usec = 0;
         } else
                 c->state = CONNECTION_CLOSING;
@@ -319,6 +320,18 @@ int http_connection_respond(HttpConnection *c, int status, const char *extra_hea
 }
 
 /* ---- input ---- */
+
+static bool connection_in_request(const HttpConnection *c) {
+        return c->parser && http_parser_in_request(c->parser);
+}
+
+/* The parser and its buffers are made when the first byte arrives, so a
+ * connection that never sends anything costs only its small struct. */
+static int connection_ensure_parser(HttpConnection *c) {
+        if (c->parser)
+                return 0;
+        return http_parser_new(&c->limits, &c->parser);
+}
 
 static void connection_deliver(HttpConnection *c) {
         const HttpRequest *req = http_parser_request(c->parser);
@@ -348,6 +361,11 @@ static size_t connection_feed(HttpConnection *c, const char *data, size_t len) {
 
                 if (c->request_start_usec == 0)
                         c->request_start_usec = now_monotonic_usec();
+                if (connection_ensure_parser(c) < 0) {
+                        log_oom();
+                        connection_close(c);
+                        return len;
+                }
 
                 st = http_parser_feed(c->parser, data + used, len - used, &consumed);
                 used += consumed;
@@ -463,7 +481,7 @@ static uint64_t connection_deadline(const HttpConnection *c) {
                 return c->last_activity_usec + st->request_timeout_usec;
         if (c->state != CONNECTION_READING)
                 return 0;
-        if (c->request_start_usec != 0 && http_parser_in_request(c->parser))
+        if (c->request_start_usec != 0 && connection_in_request(c))
                 return c->request_start_usec + st->request_timeout_usec;
         return c->last_activity_usec + st->idle_timeout_usec;
 }
@@ -476,7 +494,7 @@ static void connection_update(HttpConnection *c) {
                 return;
 
         /* A request that never started does not count towards the request timeout. */
-        if (c->state == CONNECTION_READING && !http_parser_in_request(c->parser) && c->in_len == 0)
+        if (c->state == CONNECTION_READING && !connection_in_request(c) && c->in_len == 0)
                 c->request_start_usec = 0;
 
         if (connection_wants_input(c))
@@ -521,7 +539,7 @@ static int on_connection_timer(sd_event_source *source, uint64_t usec, void *use
                 connection_close(c);
                 return 0;
         }
-        if (c->request_start_usec != 0 && http_parser_in_request(c->parser)) {
+        if (c->request_start_usec != 0 && connection_in_request(c)) {
                 connection_fail(c, 408, "request not complete in time");
                 connection_update(c);
                 return 0;
@@ -579,9 +597,6 @@ static int connection_new(HttpServer *s, int fd) {
         c->limits = s->settings.limits;
         c->last_activity_usec = now_monotonic_usec();
 
-        r = http_parser_new(&c->limits, &c->parser);
-        if (r < 0)
-                return r;
         r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_connection_io, c);
         if (r < 0)
                 goto fail;
@@ -602,7 +617,6 @@ static int connection_new(HttpServer *s, int fd) {
 fail:
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
-        http_parser_free(c->parser);
         return r;
 }
 
@@ -728,7 +742,7 @@ void http_server_shutdown(HttpServer *s) {
         for (c = s->connections; c; c = next) {
                 next = c->next;
                 if (c->state == CONNECTION_READING && output_pending(c) == 0 &&
-                    !http_parser_in_request(c->parser))
+                    !connection_in_request(c))
                         connection_close(c);
                 /* The others close once their answer is out: respond() sees shutting_down. */
         }

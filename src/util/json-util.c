@@ -39,10 +39,15 @@ struct json_object *json_parse_strict(const char *data, size_t len, const char *
         parsed = json_tokener_get_parse_end(tok);
         json_tokener_free(tok);
 
-        if (!obj || jerr != json_tokener_success) {
+        if (jerr != json_tokener_success) {
                 json_object_put(obj);
                 *ret_error = jerr == json_tokener_continue ? "document is truncated"
                                                            : json_tokener_error_desc(jerr);
+                return NULL;
+        }
+        if (!obj) {
+                /* json-c represents a document that is just "null" as NULL. */
+                *ret_error = "document is null";
                 return NULL;
         }
 
