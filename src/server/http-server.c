@@ -310,7 +310,7 @@ int http_connection_respond(HttpConnection *c, int status, const char *extra_hea
                 c->state = CONNECTION_CLOSING;
 
         /* Keep the connection alive across flush and processing, which may close it. */
-        _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
+        _unused_ _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
         connection_flush(c);
         if (c->state == CONNECTION_READING && !c->processing)
                 connection_process(c);
@@ -414,7 +414,7 @@ static int connection_stash(HttpConnection *c, const char *data, size_t len) {
 
 /* Feeds stashed input after a pause ended. */
 static void connection_process(HttpConnection *c) {
-        _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
+        _unused_ _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
         _cleanup_free_ char *pending = NULL;
         size_t len, used;
 
@@ -515,7 +515,7 @@ static void connection_update(HttpConnection *c) {
 
 static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         HttpConnection *c = userdata;
-        _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
+        _unused_ _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
 
         if (revents & EPOLLOUT)
                 connection_flush(c);
@@ -532,7 +532,7 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
 
 static int on_connection_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         HttpConnection *c = userdata;
-        _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
+        _unused_ _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
 
         if (output_pending(c) > 0 || c->state != CONNECTION_READING) {
                 /* The peer stopped reading its answers. */

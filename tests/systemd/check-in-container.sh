@@ -85,9 +85,9 @@ nnp=$(awk '/^NoNewPrivs:/{print $2}' /proc/$PID/status)
 sec=$(awk '/^Seccomp:/{print $2}' /proc/$PID/status)
 if [ "$caps" = 0000000000000000 ] && [ "$nnp" = 1 ] && [ "$sec" = 2 ]; then ok "no capabilities, NoNewPrivileges, seccomp filter"
 else nok "no capabilities, NoNewPrivileges, seccomp filter" "CapBnd $caps NoNewPrivs $nnp Seccomp $sec"; fi
-if nsenter -t "$PID" -m sh -c 'touch /etc/payram/x 2>/dev/null || touch /run/x 2>/dev/null'; then
-        nok "ProtectSystem=strict: /etc and /run are read-only for the service"
-else ok "ProtectSystem=strict: /etc and /run are read-only for the service"; fi
+rw=$(nsenter -t "$PID" -m sh -c 'for d in /etc/payram /run /usr /var/lib; do touch $d/.w 2>/dev/null && echo $d && rm $d/.w; done')
+if [ -z "$rw" ]; then ok "ProtectSystem=strict: /etc, /run, /usr, /var/lib are read-only for the service"
+else nok "ProtectSystem=strict: /etc, /run, /usr, /var/lib are read-only for the service" "writable: $rw"; fi
 check "StateDirectory= and LogsDirectory= are writable for the service" \
         nsenter -t "$PID" -m sh -c 'touch /var/lib/payram/.w /var/log/payram/.w && rm /var/lib/payram/.w /var/log/payram/.w'
 # A socket like dockerd's, created in /run after the service started: the
@@ -173,7 +173,9 @@ JOB=$(jget "$BODY" job_id)
 x=$(journalctl -x -u $SVC --no-pager MESSAGE_ID=$MID_CONFIG_REFUSED 2>&1)
 check "journalctl -x explains the refusal" grep -q "Subject: payram-updater refused the reloaded configuration" <<< "$x"
 
-# ---- 8. job state survives a restart
+# ---- 8. job state survives a restart (with a valid file again: a restart,
+# unlike a reload, cannot keep the old configuration)
+set_env $POLICY_BP
 systemctl restart $SVC; r=$?
 http GET /upgrade/status
 if [ $r = 0 ] && [ "$(prop $SVC MainPID)" != "$PID" ] && [ "$(jget "$BODY" job_id)" = "$JOB" ] && [ "$(jget "$BODY" state)" = FAILED ]; then
