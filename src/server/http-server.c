@@ -573,7 +573,7 @@ static void refuse_busy(int fd) {
         static const char answer[] =
                 "HTTP/1.1 503 Service Unavailable\r\n"
                 "Content-Type: application/json\r\n"
-                "Content-Length: 36\r\n"
+                "Content-Length: 37\r\n"
                 "Connection: close\r\n"
                 "Retry-After: 1\r\n"
                 "\r\n"
