@@ -215,6 +215,31 @@ static void test_crash_mid_job_becomes_interrupted(void **state) {
         assert_string_equal(manager_current_job(env->manager)->error_code, JOB_ERROR_INTERRUPTED);
 }
 
+/* A crash between a new job's record and the "current" pointer leaves an
+ * unfinished record that is not current: start-up closes it too. */
+static void test_orphan_closed(void **state) {
+        Env *env = *state;
+        _cleanup_(store_freep) Store *store = NULL;
+        Job *orphan = NULL, *loaded = NULL;
+        char id[JOB_ID_MAX];
+
+        start(env, JOB_MODE_MANUAL, "latest", NULL);
+        run_until_done(env);
+
+        assert_int_equal(store_open(env->state_dir, &store), 0);
+        assert_int_equal(job_new(JOB_MODE_DASHBOARD, "latest", NULL, &orphan), 0);
+        memcpy(id, orphan->id, sizeof(id));
+        assert_int_equal(store_save_record(store, orphan), 0);
+        job_free(orphan);
+
+        reopen(env);
+        assert_int_equal(manager_current_job(env->manager)->state, JOB_STATE_READY);
+        assert_int_equal(store_load(store, id, &loaded), 0);
+        assert_int_equal(loaded->state, JOB_STATE_FAILED);
+        assert_string_equal(loaded->error_code, JOB_ERROR_INTERRUPTED);
+        job_free(loaded);
+}
+
 typedef struct Waited {
         unsigned calls;
         JobState state;
@@ -296,6 +321,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_invalid_manifest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_one_active_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_crash_mid_job_becomes_interrupted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_orphan_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waiters, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_history_bounded, setup, teardown),
