@@ -37,6 +37,9 @@
 /* How long answers in flight may take to go out once stopping. */
 #define SHUTDOWN_GRACE_USEC (5 * USEC_PER_SEC)
 #define LISTEN_BACKLOG 256
+/* sysexits.h's EX_CONFIG: the unit does not restart on it (a restart cannot
+ * fix a file). */
+#define EXIT_CONFIG 78
 
 typedef struct Daemon {
         sd_event *event;
@@ -376,7 +379,7 @@ int daemon_run(const char *config_path) {
         r = config_load(config_path, environ, &d.config, &error);
         if (r < 0) {
                 log_error("Invalid configuration: %s", error ? error : strerror(-r));
-                return EXIT_FAILURE;
+                return EXIT_CONFIG;
         }
 
         r = daemon_setup(&d);

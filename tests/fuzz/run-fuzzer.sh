@@ -10,9 +10,10 @@
 # input as ARTIFACT_DIR/crash-* and makes the script fail.
 set -eu
 
-fuzzer=$1
+# Absolute paths: the fuzzer runs inside the scratch directory.
+fuzzer=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 seeds=$2
-artifacts=$3
+artifacts=$(mkdir -p "$3" && cd "$3" && pwd)
 seconds=${PAYRAM_FUZZ_SECONDS:-60}
 jobs=${PAYRAM_FUZZ_JOBS:-1}
 

@@ -41,7 +41,7 @@ MANIFEST = os.path.join(DATA, "runtime-manifest.json")
 MANIFEST_INITIAL = os.path.join(DATA, "runtime-manifest.initial-5aeff19.json")
 
 SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                      "ERROR: UndefinedBehaviorSanitizer")
+                      "ERROR: UndefinedBehaviorSanitizer", "LeakSanitizer has encountered a fatal error")
 STATUS_FIELDS = ["state", "mode", "requested_target", "resolved_target", "error_code", "error_message"]
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 LOCALHOST = "127.0.0.1"
@@ -223,7 +223,8 @@ def build_request(method, path, body=None, headers=None, version="HTTP/1.1"):
 class Route:
     """What the fake server does for one path.
 
-    kind: "file" (file), "bytes" (data), "status" (code, data), "big" (size)
+    kind: "file" (file), "bytes" (data), "status" (code, data), "big" (size),
+          "redirect" (data: the Location, code: 301/302/307...)
     delay: seconds to wait before answering (interruptible on shutdown)."""
 
     def __init__(self, kind, data=None, file=None, code=200, size=0, delay=0.0):
@@ -255,6 +256,12 @@ class FakeServer:
                         return self._send(200, f.read())
                 if route.kind == "bytes":
                     return self._send(200, route.data)
+                if route.kind == "redirect":
+                    self.send_response(route.code)
+                    self.send_header("Location", route.data)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if route.kind == "status":
                     return self._send(route.code, route.data or b"error")
                 if route.kind == "big":
@@ -561,7 +568,14 @@ class ServiceTestCase(unittest.TestCase):
         self.addCleanup(self._check_services)
 
     def _check_services(self):
+        # A graceful stop first, so that LeakSanitizer runs at exit in
+        # sanitized builds; then make sure nothing is left.
         for s in self.services:
+            if s.alive():
+                try:
+                    s.stop(timeout=10)
+                except AssertionError:
+                    pass
             s.kill()
         reports = []
         for s in self.services:

@@ -413,6 +413,27 @@ class Secrets(ServiceTestCase):
         # And the policy host still appears, redacted, so the log stays useful.
         self.assertIn("127.0.0.1", texts["logs"])
 
+    def test_redirect_target_secrets_never_shown(self):
+        # The policy redirects to a URL with credentials and a token that
+        # then fails: neither the failure message nor the logs may show them.
+        self.fake.route("/gone.json", kind="status", code=404)
+        target = "http://bob:pa55word@127.0.0.1:%d/gone.json?sig=qq77zz" % self.fake.port
+        url = self.fake.route("/p.json", kind="redirect", code=302, data=target)
+        svc = self.make_service(self.default_config(POLICY_URL=url))
+        r = svc.upgrade("DASHBOARD", "latest", current="3.0.0")
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.json()["error_code"], "POLICY_FETCH_FAILED")
+        self.assertTrue(any(h[0].startswith("/gone.json") for h in self.fake.hits), self.fake.hits)
+        texts = [r.body.decode(), svc.request("GET", "/upgrade/logs").body.decode()]
+        for name in os.listdir(svc.log_dir):
+            with open(os.path.join(svc.log_dir, name), "rb") as f:
+                texts.append(f.read().decode("utf-8", "replace"))
+        svc.stop()
+        texts.append(svc.stderr())
+        for text in texts:
+            for secret in ("pa55word", "qq77zz"):
+                self.assertNotIn(secret, text)
+
 
 if __name__ == "__main__":
     harness.main()

@@ -83,7 +83,7 @@ class Reload(ServiceTestCase):
         self.check_refused(self.default_config(POLICY_URL=file_url(POLICY_BF2FCA9), FETCH_TIMEOUT_SECONDS="ten"),
                            "FETCH_TIMEOUT_SECONDS")
 
-    def test_reload_refuses_missing_file_then_accepts_fixed(self):
+    def test_reload_refuses_syntax_error_then_accepts_fixed(self):
         svc = self.check_refused("POLICY_URL=%s\nthis line has no equals sign\n" % file_url(POLICY_BF2FCA9),
                                  "updater.env")
         svc.write_config(self.default_config(POLICY_URL=file_url(POLICY_BF2FCA9)))
