@@ -44,6 +44,7 @@ run_suite() { # NAME BUILD_DIR MESON_SETUP_ARGS... -- MESON_TEST_ARGS...
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export PAYRAM_FUZZ_SECONDS=${FUZZ_SECONDS:-${PAYRAM_FUZZ_SECONDS:-60}}
 
 run_suite "default" "$out/default" -Dtest_hooks=true -Dwerror=true
 

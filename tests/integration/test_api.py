@@ -99,6 +99,22 @@ class SpecExamples(ServiceTestCase):
         self.assertEqual(r.status, 422, r)
         self.assertEqual(r.json()["error_code"], "MANUAL_UPGRADE_REQUIRED")
 
+    def test_dashboard_fails_closed_on_incomparable_versions(self):
+        for target, current in (("latest", "nightly"), ("edge", None), ("edge", "3.0.0"), ("3.3.0", "nightly")):
+            with self.subTest(target=target, current=current):
+                r = self.svc.upgrade("DASHBOARD", target, current=current)
+                self.assertEqual(r.status, 422, r)
+                self.assertEqual(r.json()["state"], "FAILED")
+                self.assertTrue(r.json()["error_code"])
+
+    def test_dashboard_crossing_breakpoint_with_explicit_target(self):
+        r = self.svc.upgrade("DASHBOARD", "3.0.0", current="1.9.9")
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.json()["error_code"], "MANUAL_UPGRADE_REQUIRED")
+        r = self.svc.upgrade("DASHBOARD", "v3.3.0", current="v2.0.0")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["state"], "READY")
+
     def test_new_job_after_terminal_job(self):
         r1 = self.svc.upgrade("DASHBOARD", "latest", current="1.9.1")
         self.assertEqual(r1.status, 422)
@@ -117,6 +133,15 @@ class PolicyVariants(ServiceTestCase):
         self.assertEqual(body["error_code"], "MANUAL_UPGRADE_REQUIRED")
         self.assertEqual(body["resolved_target"], "2.0.0")
         self.assertIn("2.0.0", body["error_message"])
+
+    def test_initial_policy_and_manifest(self):
+        with open(harness.POLICY_INITIAL) as f:
+            latest = harness.json.load(f)["latest"]
+        svc = self.make_service(self.default_config(POLICY_URL=file_url(harness.POLICY_INITIAL),
+                                                    RUNTIME_MANIFEST_URL=file_url(harness.MANIFEST_INITIAL)))
+        r = svc.upgrade("MANUAL", "latest")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["resolved_target"], latest.lstrip("v"))
 
     def test_manual_explicit_version_policy_unreachable_ready_with_warning(self):
         dead = "http://127.0.0.1:%d/policy.json" % harness.free_port()
