@@ -169,9 +169,11 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         log_info("Received %s, stopping", strsignal((int) si->ssi_signo));
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
 
-        /* The job is persisted as interrupted and its waiting caller answered. */
-        manager_interrupt(d->manager, "The service was stopped before the job finished");
+        /* Shut the server down first, so that the answer to a caller waiting
+         * on the job (sent by the interrupt) already says "Connection: close";
+         * the job is persisted as interrupted. */
         http_server_shutdown(d->server);
+        manager_interrupt(d->manager, "The service was stopped before the job finished");
         if (http_server_n_connections(d->server) == 0)
                 return sd_event_exit(d->event, EXIT_SUCCESS);
 

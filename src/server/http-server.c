@@ -579,8 +579,14 @@ static void refuse_busy(int fd) {
                 "\r\n"
                 "{\"error\":\"too many open connections\"}";
 
-        /* Best effort: a fresh socket has room for this small answer. */
+        char discard[4096];
+
+        /* Best effort: a fresh socket has room for this small answer.  What
+         * the client already sent is read first: closing with unread data
+         * would reset the connection and could destroy the answer. */
+        (void) recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
         (void) send(fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void) shutdown(fd, SHUT_WR);
         (void) close(fd);
 }
 

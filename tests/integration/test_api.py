@@ -141,7 +141,7 @@ class PolicyVariants(ServiceTestCase):
                                                     RUNTIME_MANIFEST_URL=file_url(harness.MANIFEST_INITIAL)))
         r = svc.upgrade("MANUAL", "latest")
         self.assertEqual(r.status, 201, r)
-        self.assertEqual(r.json()["resolved_target"], latest.lstrip("v"))
+        self.assertEqual(r.json()["resolved_target"], latest)
 
     def test_manual_explicit_version_policy_unreachable_ready_with_warning(self):
         dead = "http://127.0.0.1:%d/policy.json" % harness.free_port()
