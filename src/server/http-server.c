@@ -436,22 +436,31 @@ static void connection_process(HttpConnection *c) {
         }
 }
 
-static void connection_read(HttpConnection *c) {
+static bool connection_wants_input(const HttpConnection *c);
+
+/* One read: returns false when reading has to stop (nothing more to read
+ * now, the peer is done, or the connection closed). */
+static bool connection_read_once(HttpConnection *c) {
         HttpServer *s = c->server;
         ssize_t n;
         size_t used;
 
         n = recv(c->fd, s->scratch, sizeof(s->scratch), MSG_DONTWAIT);
         if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                        return;
-                connection_close(c);
-                return;
+                if (errno == EINTR)
+                        return true;
+                if (errno != EAGAIN)
+                        connection_close(c);
+                return false;
         }
         if (n == 0) {
-                /* The peer is done sending.  A request half received can never complete. */
-                connection_close(c);
-                return;
+                /* The peer is done sending: a request half received can
+                 * never complete, but an answer still queued goes out. */
+                if (output_pending(c) > 0)
+                        c->state = CONNECTION_CLOSING;
+                else
+                        connection_close(c);
+                return false;
         }
 
         c->last_activity_usec = now_monotonic_usec();
@@ -459,12 +468,25 @@ static void connection_read(HttpConnection *c) {
         used = connection_feed(c, s->scratch, (size_t) n);
         c->processing = false;
         if (c->state == CONNECTION_CLOSED)
-                return;
+                return false;
         if (used < (size_t) n && connection_stash(c, s->scratch + used, (size_t) n - used) < 0) {
                 connection_close(c);
-                return;
+                return false;
         }
         connection_flush(c);
+
+        /* A short read drained the socket; new bytes bring a new edge. */
+        return c->state != CONNECTION_CLOSED && (size_t) n == sizeof(s->scratch);
+}
+
+/* Connection sockets are edge-triggered (a level-triggered source would be
+ * reported again by every poll of the loop, costing time in proportion to
+ * the number of busy connections), so read until the socket is drained or
+ * the connection pauses; a paused connection is re-armed by
+ * connection_update(), which makes epoll look at the socket again. */
+static void connection_read(HttpConnection *c) {
+        while (connection_wants_input(c) && connection_read_once(c))
+                ;
 }
 
 /* ---- events and timers ---- */
@@ -486,6 +508,20 @@ static uint64_t connection_deadline(const HttpConnection *c) {
         return c->last_activity_usec + st->idle_timeout_usec;
 }
 
+/* Between requests a keep-alive connection holds no parser and no output
+ * buffer: both come back with the next byte, so a thousand idle clients
+ * cost a few bytes each rather than the parser's buffers. */
+static void connection_trim_idle(HttpConnection *c) {
+        if (c->processing || c->state != CONNECTION_READING || connection_in_request(c) || c->in_len > 0 ||
+            output_pending(c) > 0)
+                return;
+
+        c->parser = http_parser_free(c->parser);
+        free(c->out);
+        c->out = NULL;
+        c->out_len = c->out_off = c->out_allocated = 0;
+}
+
 static void connection_update(HttpConnection *c) {
         uint32_t events = 0;
         uint64_t deadline;
@@ -501,9 +537,11 @@ static void connection_update(HttpConnection *c) {
                 events |= EPOLLIN;
         if (output_pending(c) > 0)
                 events |= EPOLLOUT;
-        (void) sd_event_source_set_io_events(c->io, events);
+        if (events)
+                (void) sd_event_source_set_io_events(c->io, events | EPOLLET);
         (void) sd_event_source_set_enabled(c->io, events ? SD_EVENT_ON : SD_EVENT_OFF);
 
+        connection_trim_idle(c);
         deadline = connection_deadline(c);
         if (deadline == 0) {
                 (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -519,6 +557,12 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
 
         if (revents & EPOLLOUT)
                 connection_flush(c);
+
+        /* Answers drained below the limit: resume a pipeline that paused with
+         * requests already received. */
+        if (c->state == CONNECTION_READING && c->in_len > 0 && output_pending(c) <= HTTP_MAX_PENDING_OUTPUT)
+                connection_process(c);
+
         if (c->state != CONNECTION_CLOSED && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
             connection_wants_input(c))
                 connection_read(c);
@@ -603,7 +647,7 @@ static int connection_new(HttpServer *s, int fd) {
         c->limits = s->settings.limits;
         c->last_activity_usec = now_monotonic_usec();
 
-        r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_connection_io, c);
+        r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN | EPOLLET, on_connection_io, c);
         if (r < 0)
                 goto fail;
         r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_connection_timer, c);

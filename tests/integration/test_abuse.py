@@ -208,6 +208,48 @@ class Abuse(ServiceTestCase):
         s.close()
         self.timed_health(svc, 1.0)
 
+    def test_paused_pipeline_resumes_when_client_reads(self):
+        """A client that sends many pipelined requests, reads nothing for a
+        while (so the service pauses it at its output limit with requests
+        already received), then reads: every request gets its answer, in
+        order, and the connection stays usable."""
+        svc = self.make_service()
+        n = 40000
+        one = build_request("GET", "/health")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        # A small receive window makes the service's own output queue fill.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", svc.port))
+        s.setblocking(False)
+        payload, off, got = one * n, 0, b""
+        answers = 0
+        deadline = time.monotonic() + 30
+        paused_until = time.monotonic() + 1.0
+        while answers < n and time.monotonic() < deadline:
+            want_write = off < len(payload)
+            reading = time.monotonic() >= paused_until
+            r, w, _ = select.select([s] if reading else [], [s] if want_write else [], [], 0.1)
+            if w:
+                try:
+                    off += s.send(payload[off:off + 65536])
+                except BlockingIOError:
+                    pass
+            if r:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                got += chunk
+                answers = got.count(b"HTTP/1.1 200 OK\r\n")
+        self.assertEqual(off, len(payload))
+        self.assertEqual(answers, n)
+        self.assertEqual(got.count(b"HTTP/1.1 "), n)
+        s.setblocking(True)
+        s.sendall(build_request("GET", "/upgrade/status"))
+        s.settimeout(5)
+        tail = s.recv(65536)
+        self.assertIn(b"HTTP/1.1 200 OK", tail)
+
     def test_413_without_sending_the_body(self):
         svc = self.make_service()
         with svc.conn(timeout=5) as c:

@@ -47,7 +47,10 @@ def log(msg):
 # ---------------------------------------------------------------- helpers
 
 def port_free(port):
+    """Nothing listens on 127.0.0.1:PORT (TIME_WAIT leftovers do not count:
+    the daemon binds with SO_REUSEADDR too)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -194,6 +197,7 @@ def daemon_env(args, d, port, extra=None):
         "RUNTIME_MANIFEST_URL": "file://" + os.path.join(ROOT, "examples", "runtime-manifest.json"),
         "HTTP_MAX_CONNECTIONS": "1024",
     }
+    env.update(args.env)
     env.update(extra or {})
     return env
 
@@ -212,7 +216,7 @@ def wrk(url, conns, duration, threads=2, headers=(), env_extra=None):
     for line in out.stdout.splitlines():
         if line.startswith("WRKJSON "):
             r = json.loads(line[len("WRKJSON "):])
-            r["rps"] = round(r["requests"] / (r["duration_us"] / 1e6), 1) if r["duration_us"] else 0.0
+            r["rps"] = int(round(r["requests"] / (r["duration_us"] / 1e6))) if r["duration_us"] else 0
             r["errors"] = sum(r[k] for k in r if k.startswith("errors_"))
             r["connections"] = conns
             r["threads"] = threads
@@ -278,11 +282,17 @@ def phase_memory(args, workdir):
         time.sleep(0.3)
         res["idle"] = d.mem()
         url = f"http://127.0.0.1:{d.port}/health"
-        per_thread = str(args.requests // 2)
         done = 0
         for label in ("after_100k", "after_200k"):
-            r = wrk(url, 64, 120, env_extra={"WRK_STOP_AFTER": per_thread})
-            done += r["requests"]
+            # wrk runs for its whole -d even when its threads stop early, so the
+            # count is reached in 1-second runs, the last one capped per thread.
+            goal = done + args.requests
+            for _ in range(200):
+                left = goal - done
+                if left <= 0:
+                    break
+                r = wrk(url, 64, 1, env_extra={"WRK_STOP_AFTER": str(max(1, (left + 1) // 2))})
+                done += r["requests"]
             time.sleep(0.2)
             res[label] = d.mem()
             res[label]["requests_total"] = done
@@ -347,7 +357,7 @@ def phase_activation(args, workdir):
             raise SystemExit(f"port {port} is busy")
         env = daemon_env(args, d, port)
         cmd = [sa, "-l", f"127.0.0.1:{port}"]
-        for k in ("STATE_DIR", "LOG_DIR", "POLICY_URL", "RUNTIME_MANIFEST_URL", "PATH", "LANG"):
+        for k in ["STATE_DIR", "LOG_DIR", "POLICY_URL", "RUNTIME_MANIFEST_URL", "PATH", "LANG"] + list(args.env):
             cmd += ["-E", f"{k}={env[k]}"]
         cmd += [args.binary, "-c", "/nonexistent"]
         with open(os.path.join(d, "activate.log"), "ab") as logf:
@@ -490,7 +500,15 @@ def machine_info(args):
         "wrk": sh(["sh", "-c", "wrk -v 2>&1 | head -1"]),
         "libsystemd": sh(["pkg-config", "--modversion", "libsystemd"]),
         "build": args.build_info,
+        "binary": args.binary,
+        "extra_env": args.env,
+        "loadavg_start": loadavg(),
     }
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 # ---------------------------------------------------------------- report
@@ -516,15 +534,14 @@ def flat(r):
         rows += [
             ("RSS idle (VmRSS)", m["idle"]["VmRSS"], "kB", "lower"),
             ("RSS idle (VmHWM)", m["idle"]["VmHWM"], "kB", "lower"),
-            (f"RSS after {m['after_100k']['requests_total']} requests (VmRSS)", m["after_100k"]["VmRSS"], "kB",
-             "lower"),
-            (f"RSS after {m['after_200k']['requests_total']} requests (VmRSS)", m["after_200k"]["VmRSS"], "kB",
-             "lower"),
+            ("RSS after 100k requests (VmRSS)", m["after_100k"]["VmRSS"], "kB", "lower"),
+            ("RSS after 200k requests (VmRSS)", m["after_200k"]["VmRSS"], "kB", "lower"),
+            ("  requests actually sent (wrk, 64 conns)", m["after_200k"]["requests_total"], "", ""),
             ("RSS holding 1000 fresh idle conns (VmRSS)", m["hold_1000_fresh"]["VmRSS"], "kB", "lower"),
-            ("  per connection", m["hold_1000_fresh"]["bytes_per_connection"], "B", "lower"),
+            ("  per fresh connection", m["hold_1000_fresh"]["bytes_per_connection"], "B", "lower"),
             ("RSS holding 1000 idle keep-alive conns (VmRSS)", m["hold_1000_after_request"]["VmRSS"], "kB",
              "lower"),
-            ("  per connection", m["hold_1000_after_request"]["bytes_per_connection"], "B", "lower"),
+            ("  per keep-alive connection", m["hold_1000_after_request"]["bytes_per_connection"], "B", "lower"),
             ("RSS after closing them (VmRSS)", m["hold_1000_after_request"]["VmRSS_after_close"], "kB", "lower"),
             ("peak RSS (VmHWM)", m["final"]["VmHWM"], "kB", "lower"),
         ]
@@ -558,6 +575,8 @@ def fmt(v):
     if isinstance(v, bool):
         return "yes" if v else "NO"
     if isinstance(v, float):
+        if abs(v) < 1:
+            return f"{v:.3f}"
         return f"{v:,.1f}" if abs(v) < 1e4 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
@@ -568,7 +587,8 @@ def print_table(r, out=sys.stdout):
     mi = r["machine"]
     print(f"\npayram-updater benchmarks  {mi['date']}  {mi['hostname']}  {mi['cpu_model']}  "
           f"nproc={mi['nproc']}  kernel {mi['kernel']}  commit {mi['git_commit'][:12]}"
-          f"{' (dirty)' if mi['git_dirty'] else ''}", file=out)
+          f"{' (dirty)' if mi['git_dirty'] else ''}  load {mi['loadavg_start']} -> {mi.get('loadavg_end', '?')}",
+          file=out)
     rows = flat(r)
     w = max(len(x[0]) for x in rows)
     print(f"{'figure':<{w}}  {'value':>12}  unit", file=out)
@@ -617,15 +637,19 @@ def main():
     ap.add_argument("--parser-runs", type=int, default=9, help="parser runs, median taken (default 9)")
     ap.add_argument("--policy-delay", type=float, default=20.0, help="slow policy server delay (default 20 s)")
     ap.add_argument("--only", help="comma-separated subset: throughput,memory,activation,parser,slow_policy")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for every daemon started (repeatable)")
     ap.add_argument("--build-info", default="", help=argparse.SUPPRESS)
     ap.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two result files")
     args = ap.parse_args()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` is fine
 
     if args.compare:
         compare(*args.compare)
         return
     if not args.binary or not args.parser_bench:
         ap.error("--binary and --parser-bench are required (run tools/bench/run.sh)")
+    args.env = dict(e.split("=", 1) for e in args.env)
     args.binary = os.path.abspath(args.binary)
     args.parser_bench = os.path.abspath(args.parser_bench)
 
@@ -659,6 +683,7 @@ def main():
         cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
     result["bench_seconds"] = round(time.monotonic() - t0, 1)
+    result["machine"]["loadavg_end"] = loadavg()
 
     out = args.out or os.path.join(HERE, "results")
     if not out.endswith(".json"):
