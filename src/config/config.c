@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "util/url-util.h"
 #include "util/fileio.h"
 #include "util/parse-util.h"
 
@@ -425,27 +426,6 @@ static int key_from_name(const char *name, size_t n) {
         return -1;
 }
 
-/* URLs may carry credentials in the userinfo or a token in the query:
- * "https://user:pw@host/p?token=x" is shown with "user:pw" and "token=x"
- * replaced by "***". */
-static char *redact_url(const char *s) {
-        const char *scheme_end = strstr(s, "://");
-        const char *host = scheme_end ? scheme_end + 3 : s;
-        size_t authority = strcspn(host, "/?#");
-        const char *at = memchr(host, '@', authority);
-        size_t keep;
-        char *out = NULL;
-
-        /* Keep the host onwards, up to the query or fragment. */
-        const char *rest = at ? at + 1 : host;
-        keep = strcspn(rest, "?#");
-
-        if (asprintf(&out, "%.*s%s%.*s%s", (int) (host - s), s, at ? "***@" : "", (int) keep, rest,
-                     rest[keep] ? "?***" : "") < 0)
-                return NULL;
-        return out;
-}
-
 /* A value as it may appear in a message: URLs redacted, control bytes
  * replaced, long values shortened. */
 static char *value_for_message(ConfigKey k, const char *value) {
@@ -454,7 +434,7 @@ static char *value_for_message(ConfigKey k, const char *value) {
         size_t n;
 
         if (k == KEY_POLICY_URL || k == KEY_MANIFEST_URL) {
-                redacted = redact_url(value);
+                redacted = url_redact(value);
                 if (!redacted)
                         return NULL;
                 value = redacted;
@@ -665,6 +645,9 @@ static int url_from_loader(const Loader *l, ConfigKey k, char **ret, char **ret_
         }
         if (*v == '\0')
                 return setting_error(l, k, NULL, "empty, a URL is required", ret_error);
+        if (strncasecmp(v, "file://", 7) == 0 && v[7] != '/')
+                return setting_error(l, k, NULL, "a file:// URL names a local absolute path: file:///path",
+                                     ret_error);
         if (!url_is_valid(v))
                 return setting_error(l, k, NULL, not_a_url, ret_error);
 

@@ -10,6 +10,8 @@
 #include <systemd/sd-event.h>
 
 #include "util/macros.h"
+/* URLs shown in messages go through url_redact(). */
+#include "util/url-util.h"
 
 #define FETCH_MAX_BYTES ((size_t) 1 << 20)
 #define FETCH_MAX_URL_BYTES 4096
@@ -42,9 +44,3 @@ int fetcher_start(Fetcher *f, const char *url, uint64_t timeout_usec, size_t max
  * callback does nothing (it is freed when the callback returns). */
 void fetch_request_cancel(FetchRequest *req);
 
-/* Copies URL for logs with anything that may be a secret replaced by
- * "***": a "user:password@" part and the query string.  Returns NULL on
- * allocation failure.  The userinfo is dropped altogether
- * ("https://u:p@host/x" becomes "https://host/x"); a query becomes "?***"
- * and a fragment "#***". */
-char *url_redact(const char *url);

@@ -5,7 +5,7 @@
  * restart.
  *
  * Nothing here can tell a secret from other text: callers must never pass
- * one.  URLs go through url_redact() (fetch/fetcher.h) before they reach a
+ * one.  URLs go through url_redact() (util/url-util.h) before they reach a
  * message, and container environments are never logged.  Messages are
  * bounded and their control characters replaced, so text from outside
  * cannot forge entries. */

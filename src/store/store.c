@@ -81,6 +81,8 @@ static void remove_stale_temporaries(const char *dir) {
                         (void) unlinkat(dirfd(d), de->d_name, 0);
 }
 
+static void move_aside(const char *dir, const char *name, const char *reason);
+
 static int ensure_directory(const char *path) {
         struct stat st;
         int r;
@@ -116,6 +118,11 @@ int store_open(const char *state_dir, Store **ret) {
         if (r < 0)
                 return r;
         r = ensure_directory(s->jobs_dir);
+        if (r == -ENOTDIR) {
+                /* Something else took the name: keep it aside, start a fresh history. */
+                move_aside(s->state_dir, STORE_JOBS_SUBDIR, "not a directory");
+                r = ensure_directory(s->jobs_dir);
+        }
         if (r < 0)
                 return r;
 
@@ -240,6 +247,14 @@ static void move_aside(const char *dir, const char *name, const char *reason) {
         log_error("Moved corrupt job store file %s to %s: %s", from, to, reason);
 }
 
+static const char *read_error_reason(int r) {
+        switch (r) {
+        case -EFBIG:  return "record is larger than the limit";
+        case -EBADFD: return "not a regular file";
+        default:      return strerror(-r);
+        }
+}
+
 /* Parses and validates the record text of ID.  -EBADMSG with a reason
  * means the content is bad; other errors are the caller's to pass on. */
 static int parse_record(const char *id, const char *data, size_t len, Job **ret, const char **ret_reason) {
@@ -283,14 +298,14 @@ static int load_record(Store *s, const char *id, Job **ret) {
                 return -ENOMEM;
 
         r = read_file_bounded(path, STORE_MAX_RECORD_BYTES, &data, &len);
-        if (r == -ENOENT)
+        if (r == -ENOENT || r == -ENOMEM)
                 return r;
-        if (r == -EFBIG) {
-                move_aside(s->jobs_dir, name, "record is larger than the limit");
+        if (r < 0) {
+                /* Whatever makes a record unreadable (too large, not a file,
+                 * no permission, I/O error), the service must still start. */
+                move_aside(s->jobs_dir, name, read_error_reason(r));
                 return -EBADMSG;
         }
-        if (r < 0)
-                return log_error_errno(r, "Failed to read job record %s", path);
 
         r = parse_record(id, data, len, ret, &reason);
         if (r == -EBADMSG)
@@ -318,12 +333,13 @@ static int read_current(Store *s, char ret_id[static JOB_ID_MAX]) {
         r = read_file_bounded(path, STORE_CURRENT_MAX, &data, &len);
         if (r == -ENOENT)
                 return 0;
-        if (r == -EFBIG) {
-                move_aside(s->state_dir, STORE_CURRENT_NAME, "file is too large to hold a job id");
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                move_aside(s->state_dir, STORE_CURRENT_NAME,
+                           r == -EFBIG ? "file is too large to hold a job id" : read_error_reason(r));
                 return 0;
         }
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s", path);
 
         /* One id and an optional newline: strip the newline, and the id
          * must then be exactly 32 hex digits before it goes near a path. */

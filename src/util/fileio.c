@@ -81,9 +81,20 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer.  Only a
+         * regular file is read at all: a FIFO or a device could block the
+         * event loop or never end. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
 
         /* Read one byte past MAX to tell "exactly MAX" from "larger". */
         buf = malloc(max + 2);

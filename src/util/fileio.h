@@ -10,7 +10,8 @@
 int write_file_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
 
 /* Reads at most MAX bytes of PATH into a NUL-terminated buffer.  A larger
- * file is -EFBIG rather than a truncated read. */
+ * file is -EFBIG rather than a truncated read; a directory is -EISDIR and
+ * anything else that is not a regular file -EBADFD, without blocking. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* mkdir -p with MODE for every created component. */

@@ -320,14 +320,18 @@ static void test_validation(void **state) {
                   "RUNTIME_MANIFEST_URL=https://host/a b: not an http://, https:// or file:// URL or an "
                   "absolute path" },
                 { "RUNTIME_MANIFEST_URL=file://host/m.json",
-                  "RUNTIME_MANIFEST_URL=file://host/m.json: not an http://, https:// or file:// URL or an "
-                  "absolute path" },
+                  "RUNTIME_MANIFEST_URL=file://host/m.json: a file:// URL names a local absolute path: "
+                  "file:///path" },
                 /* Credentials and tokens never reach the message. */
                 { "POLICY_URL='ftp://admin:hunter2@host/p.json?token=abc123#frag'",
-                  "POLICY_URL=ftp://***@host/p.json?***: not an http://, https:// or file:// URL or an "
+                  "POLICY_URL=ftp://host/p.json?***#***: not an http://, https:// or file:// URL or an "
                   "absolute path" },
                 { "POLICY_URL='https://admin:hunter2@host/p json?token=abc123'",
-                  "POLICY_URL=https://***@host/p json?***: not an http://, https:// or file:// URL or an "
+                  "POLICY_URL=https://host/p json?***: not an http://, https:// or file:// URL or an "
+                  "absolute path" },
+                /* The userinfo ends at the last '@' of the authority, as curl reads it. */
+                { "POLICY_URL='ftp://admin:p@ssW0RD@host/x?token=T'",
+                  "POLICY_URL=ftp://host/x?***: not an http://, https:// or file:// URL or an "
                   "absolute path" },
         };
 

@@ -424,6 +424,66 @@ static void test_open_on_a_file(void **state) {
         assert_null(s);
 }
 
+/* Things that are not regular files where the store expects one: a FIFO
+ * would block a plain open() forever, a directory cannot be read.  Each is
+ * moved aside and the store starts clean, never hangs or fails to open. */
+static void test_record_is_a_fifo(void **state) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(job_freep) Job *a = new_job(JOB_MODE_DASHBOARD, "latest"), *back = NULL;
+        _cleanup_free_ char *path = NULL, *corrupt = NULL;
+
+        assert_int_equal(store_open(state_dir, &s), 0);
+        assert_int_equal(store_save(s, a), 0);
+        assert_true(asprintf(&path, "%s/jobs/%s.json", state_dir, a->id) > 0);
+        assert_true(asprintf(&corrupt, "jobs/%s.json.corrupt", a->id) > 0);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkfifo(path, 0600), 0);
+
+        s = store_free(s);
+        assert_int_equal(store_open(state_dir, &s), 0);
+        assert_int_equal(store_load_current(s, &back), 0);
+        assert_null(back);
+        assert_true(exists(corrupt));
+}
+
+static void test_current_is_a_directory_or_fifo(void **state) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *current = NULL;
+        Job *back = NULL;
+
+        assert_int_equal(store_open(state_dir, &s), 0);
+        current = path_in("current");
+        assert_int_equal(mkdir(current, 0700), 0);
+        assert_int_equal(store_load_current(s, &back), 0);
+        assert_null(back);
+        assert_true(exists("current.corrupt"));
+
+        assert_int_equal(mkfifo(current, 0600), 0);
+        assert_int_equal(store_load_current(s, &back), 0);
+        assert_null(back);
+
+        /* With the name free again, a new job becomes current. */
+        _cleanup_(job_freep) Job *a = new_job(JOB_MODE_MANUAL, "1.0.0");
+        (void) unlink(current);
+        assert_int_equal(store_save(s, a), 0);
+        assert_int_equal(store_load_current(s, &back), 0);
+        assert_non_null(back);
+        job_free(back);
+}
+
+static void test_jobs_is_a_file(void **state) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(job_freep) Job *a = new_job(JOB_MODE_MANUAL, "1.0.0"), *back = NULL;
+
+        assert_int_equal(mkdir_parents_and_self(state_dir, 0700), 0);
+        put_file("jobs", "not a directory");
+        assert_int_equal(store_open(state_dir, &s), 0);
+        assert_true(exists("jobs.corrupt"));
+        assert_int_equal(store_save(s, a), 0);
+        assert_int_equal(store_load_current(s, &back), 0);
+        assert_non_null(back);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, each_setup, each_teardown)
 
 int main(void) {
@@ -448,6 +508,9 @@ int main(void) {
                 T(test_refuses_unloadable_record),
                 T(test_read_only_directory),
                 T(test_open_on_a_file),
+                T(test_record_is_a_fifo),
+                T(test_current_is_a_directory_or_fifo),
+                T(test_jobs_is_a_file),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
