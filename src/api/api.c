@@ -122,6 +122,18 @@ static void respond_job_result(HttpConnection *c, const Job *job) {
 
 /* ---- POST /upgrade ---- */
 
+/* A string member holding "\u0000" would be cut short as a C string, so
+ * that what was checked differs from what was sent: refuse it. */
+static bool has_embedded_nul(struct json_object *obj) {
+        json_object_object_foreach(obj, key, value) {
+                (void) key;
+                if (json_object_is_type(value, json_type_string) &&
+                    (size_t) json_object_get_string_len(value) != strlen(json_object_get_string(value)))
+                        return true;
+        }
+        return false;
+}
+
 static const char *parse_upgrade_body(const HttpRequest *req, UpgradeRequest *ret,
                                       struct json_object **ret_obj) {
         const char *error = NULL, *mode, *target;
@@ -131,10 +143,12 @@ static const char *parse_upgrade_body(const HttpRequest *req, UpgradeRequest *re
                 return "The request body must be a JSON object";
         obj = json_parse_strict(req->body, req->body_len, &error);
         if (!obj)
-                return "The request body is not valid JSON";
+                return "The request body is not valid JSON (UTF-8)";
         *ret_obj = obj;
         if (!json_object_is_type(obj, json_type_object))
                 return "The request body must be a JSON object";
+        if (has_embedded_nul(obj))
+                return "The request body contains a string with a NUL character";
 
         mode = json_get_string(obj, "mode");
         if (!mode)

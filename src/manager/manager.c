@@ -420,15 +420,15 @@ int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const cha
         r = job_new(mode, requested_target, current_version, &job);
         if (r < 0)
                 return r;
-        r = joblog_open(m->log_dir, job->id, &log);
-        if (r < 0)
-                return log_error_errno(r, "Failed to create the log file of job %s in %s", job->id,
-                                       m->log_dir);
 
-        /* Nothing is announced until the new job is on disk. */
+        /* Nothing is announced, and no log file made, until the new job is
+         * on disk: a full disk refuses the job and leaves nothing behind. */
         r = store_save(m->store, job);
         if (r < 0)
                 return log_error_errno(r, "Failed to save new job %s", job->id);
+        r = joblog_open(m->log_dir, job->id, &log);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the log of job %s in %s", job->id, m->log_dir);
 
         if (free_and_strdup(&m->policy_url, src->policy_url) < 0 ||
             free_and_strdup(&m->manifest_url, src->manifest_url) < 0)

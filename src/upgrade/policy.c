@@ -41,9 +41,26 @@ static bool string_has_nul(struct json_object *v) {
 
 /* Reasons and links end up in HTTP answers, log files and the journal: one
  * line of printable text, nothing that could forge another log line. */
+/* True for the UTF-8 encoding at S of a character that changes how a
+ * line reads in a terminal or log viewer: C1 controls (U+0080-U+009F), the
+ * line and paragraph separators (U+2028, U+2029) and the bidirectional
+ * marks and overrides (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069).
+ * The JSON parser has already checked that the text is valid UTF-8. */
+static bool is_disguising_character(const unsigned char *s) {
+        if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+                return true;
+        if (s[0] != 0xe2)
+                return false;
+        if (s[1] == 0x80)
+                return s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xa8 && s[2] <= 0xae);
+        return s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9;
+}
+
+/* Reason and docs end up in job logs and HTTP answers: one plain line,
+ * nothing that could forge or disguise a log entry. */
 static bool text_is_one_line(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f || is_disguising_character(p))
                         return false;
         return true;
 }
@@ -158,7 +175,8 @@ static int get_text(struct json_object *obj, size_t i, const char *key, bool req
                 return policy_error(ret_error, "breakpoints[%zu].%s is longer than %d bytes", i, key,
                                     POLICY_MAX_TEXT_BYTES);
         if (!text_is_one_line(s))
-                return policy_error(ret_error, "breakpoints[%zu].%s contains control characters", i, key);
+                return policy_error(ret_error, "breakpoints[%zu].%s contains control or direction characters",
+                                    i, key);
 
         *ret = s;
         return 0;

@@ -32,11 +32,20 @@ struct json_object *json_parse_strict(const char *data, size_t len, const char *
                 *ret_error = "out of memory";
                 return NULL;
         }
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        /* Strict JSON, and valid UTF-8 only: text from outside ends up in
+         * answers and logs, which must stay valid JSON and readable. */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 
         obj = json_tokener_parse_ex(tok, data, (int) len);
         jerr = json_tokener_get_error(tok);
         parsed = json_tokener_get_parse_end(tok);
+        if (jerr == json_tokener_continue) {
+                /* A bare number or literal ("null", "42") is only complete
+                 * once something follows it: give the tokener the end. */
+                obj = json_tokener_parse_ex(tok, " ", 1);
+                jerr = json_tokener_get_error(tok);
+                parsed = len;
+        }
         json_tokener_free(tok);
 
         if (jerr != json_tokener_success) {

@@ -282,6 +282,14 @@ class BadRequests(ServiceTestCase):
     def test_missing_target(self):
         self.assert400(self.post_raw({"mode": "MANUAL"}))
 
+    def test_400_nul_or_invalid_utf8_in_strings(self):
+        # "\u0000" would cut the string short after validation; bytes that
+        # are not UTF-8 would end up in answers and logs.
+        self.assert400(self.post_raw('{"mode":"MANUAL","requested_target":"3.3.0\\u0000evil"}'))
+        self.assert400(self.post_raw('{"mode":"MANUAL","requested_target":"3.3.0",'
+                                     '"current_version":"1.0.0\\u0000x"}'))
+        self.assert400(self.post_raw(b'{"mode":"MANUAL","requested_target":"3.3.0","x":"\xff\xfe"}'))
+
     def test_malformed_targets(self):
         for target in ("../etc", "a b", "x" * 129, "", "-1.0", 3):
             with self.subTest(target=target):

@@ -151,7 +151,18 @@ static void test_malformed(void **state) {
                   "breakpoints[0].reason is not a string" },
                 { BPS "[{\"version\":\"2.0.0\","
                   "\"reason\":\"a\\nb\"}]}",
-                  "breakpoints[0].reason contains control characters" },
+                  "breakpoints[0].reason contains control or direction characters" },
+                /* C1 control, line separator, right-to-left override: each could
+                 * disguise a log line. */
+                { BPS "[{\"version\":\"2.0.0\",\"reason\":\"a\\u009bb\"}]}",
+                  "breakpoints[0].reason contains control or direction characters" },
+                { BPS "[{\"version\":\"2.0.0\",\"reason\":\"a\\u2028b\"}]}",
+                  "breakpoints[0].reason contains control or direction characters" },
+                { BPS "[{\"version\":\"2.0.0\",\"reason\":\"a\\u202eb\"}]}",
+                  "breakpoints[0].reason contains control or direction characters" },
+                /* Invalid UTF-8 is refused by the parser. */
+                { BPS "[{\"version\":\"2.0.0\",\"reason\":\"a\xff\xfe\"}]}",
+                  "not valid JSON" },
                 { BPS "[{\"version\":\"2.0.0\",\"reason\":\"r\","
                   "\"docs\":\"ftp://x\"}]}",
                   "breakpoints[0].docs is not an http(s) URL" },
