@@ -175,8 +175,8 @@ static int get_text(struct json_object *obj, size_t i, const char *key, bool req
                 return policy_error(ret_error, "breakpoints[%zu].%s is longer than %d bytes", i, key,
                                     POLICY_MAX_TEXT_BYTES);
         if (!text_is_one_line(s))
-                return policy_error(ret_error, "breakpoints[%zu].%s contains control or direction characters",
-                                    i, key);
+                return policy_error(ret_error,
+                                    "breakpoints[%zu].%s contains control or direction characters", i, key);
 
         *ret = s;
         return 0;
