@@ -63,6 +63,13 @@ static const int level_priority[_JOBLOG_LEVEL_MAX] = {
         [JOBLOG_ERROR]   = LOG_ERR,
 };
 
+/* On stderr (no journal) the level is all that tells entries apart. */
+static const char *const level_prefix[_JOBLOG_LEVEL_MAX] = {
+        [JOBLOG_INFO]    = "",
+        [JOBLOG_WARNING] = "Warning: ",
+        [JOBLOG_ERROR]   = "Error: ",
+};
+
 static int level_from_string(const char *s) {
         for (size_t i = 0; s && i < _JOBLOG_LEVEL_MAX; i++)
                 if (streq(level_table[i], s))
@@ -234,7 +241,7 @@ void joblog_add(JobLog *l, const Job *job, JobLogLevel level, const char *messag
         if (log_to_journal())
                 send_to_journal(l, job, level_priority[level], message_id, message);
         else
-                fprintf(stderr, "<%i>[job %s] %s\n", level_priority[level], l->id, message);
+                fprintf(stderr, "[job %s] %s%s\n", l->id, level_prefix[level], message);
 
         report_write(l, append_line(l, time, level, message));
         remember(l, time, level, message);

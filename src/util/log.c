@@ -1,11 +1,13 @@
-/* Where service-level messages go.  journald gets them natively (with the
- * priority and, where given, a MESSAGE_ID); without a journal they go to
- * stderr with the "<N>" priority prefix that systemd's stream logging
- * understands, so they are still classified when stderr is a journal
- * stream. */
+/* Where service-level messages go.  Under systemd (stderr connected to
+ * the journal, or started as a unit) journald gets them natively, with the
+ * priority and, where given, a MESSAGE_ID.  Run by hand from a terminal or
+ * a test harness they go to stderr as plain lines, even on a host where
+ * journald runs: whoever started the program is watching stderr. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
@@ -18,10 +20,27 @@
 static int log_target = -1; /* -1 unknown, 0 stderr, 1 journal */
 static bool force_stderr;
 
+/* systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected
+ * stderr to; it only counts while stderr is still that stream. */
+static bool stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return st.st_dev == (dev_t) dev && st.st_ino == (ino_t) ino;
+}
+
 void log_open(void) {
+        bool under_systemd;
+
         if (log_target >= 0)
                 return;
-        log_target = !force_stderr && access(JOURNAL_SOCKET, W_OK) == 0;
+        under_systemd = stderr_is_journal() || getenv("INVOCATION_ID");
+        log_target = !force_stderr && under_systemd && access(JOURNAL_SOCKET, W_OK) == 0;
 }
 
 void log_force_stderr(bool b) {
@@ -43,7 +62,7 @@ static void log_emit(int priority, const char *message_id, const char *text) {
                         sd_journal_send("MESSAGE=%s", text, "PRIORITY=%i", priority, NULL);
                 return;
         }
-        fprintf(stderr, "<%i>%s\n", priority, text);
+        fprintf(stderr, "%s\n", text);
 }
 
 int log_full(int priority, int err, const char *message_id, const char *format, ...) {

@@ -178,7 +178,7 @@ static void test_stderr_format(void **state) {
         restore_stderr();
 
         assert_int_equal(read_file_bounded(err_path, 4096, &out, &len), 0);
-        assert_string_equal(out, "<4>[job " ID "] Careful\n<3>[job " ID "] No job at hand\n");
+        assert_string_equal(out, "[job " ID "] Warning: Careful\n[job " ID "] Error: No job at hand\n");
 }
 
 static void test_memory_cap(void **state) {
