@@ -220,6 +220,9 @@ static bool manager_plan(Manager *m, const Policy *policy) {
         else
                 manager_fail(m, result.error_code,
                              result.error_message ? result.error_message : result.error_code);
+        if (ok && result.unpublished)
+                joblog_add(m->log, m->job, JOBLOG_WARNING, NULL,
+                           "%s is not among the releases the upgrade policy lists", m->job->resolved_target);
 
         plan_result_done(&result);
         return ok;

@@ -56,14 +56,20 @@ static int refuse_breakpoint(PlanResult *r, const char *prefix, const Breakpoint
                            bp->docs ? " See: " : "", strempty(bp->docs));
 }
 
-static bool policy_lists_release(const Policy *policy, const Version *target) {
+/* The release as the policy spells it ("3.3.0" for a request of
+ * "v3.3.0"), or NULL when the policy does not list it. */
+static const char *policy_find_release(const Policy *policy, const Version *target) {
         for (size_t i = 0; i < policy->n_releases; i++) {
                 Version v;
 
                 if (version_parse(policy->releases[i], &v) >= 0 && version_compare(&v, target) == 0)
-                        return true;
+                        return policy->releases[i];
         }
-        return false;
+        return NULL;
+}
+
+static bool policy_lists_release(const Policy *policy, const Version *target) {
+        return policy_find_release(policy, target);
 }
 
 /* A breakpoint that does not parse cannot be checked: the policy is bad.
@@ -179,6 +185,18 @@ static int resolve_target(const PlanRequest *req, const Policy *policy, PlanResu
         } else if (!version_is_valid_tag(t))
                 return plan_refuse(r, JOB_ERROR_INVALID_TARGET,
                                    "Target is not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
+
+        /* A published release resolves to the tag as published, since that is
+         * the image tag that exists; anything else is kept as requested. */
+        if (policy && !streq(req->requested_target, "latest")) {
+                Version v;
+                const char *published = version_parse(t, &v) >= 0 ? policy_find_release(policy, &v) : NULL;
+
+                if (published)
+                        t = published;
+                else
+                        r->unpublished = true;
+        }
 
         r->resolved_target = strdup(t);
         return r->resolved_target ? 0 : -ENOMEM;

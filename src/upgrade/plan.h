@@ -18,6 +18,7 @@ typedef struct PlanResult {
         char *resolved_target;  /* set whenever a target could be resolved, even when refused */
         const char *error_code; /* NULL on success; static string otherwise */
         char *error_message;    /* NULL on success */
+        bool unpublished;       /* an explicit target the policy does not list (MANUAL may go on) */
 } PlanResult;
 
 /* POLICY is NULL when it could not be fetched or parsed (allowed only in

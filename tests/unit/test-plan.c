@@ -97,9 +97,9 @@ static const struct {
         { CURRENT, D, "2.0.0", "1.9.1", MANUAL_REQUIRED, "2.0.0",
           "Dashboard upgrades to 2.0.0 are not allowed: Breaking change: manual upgrade required before "
           "proceeding to 2.0.0.", NULL },
-        { CURRENT, D, "v2.0.0", NULL, MANUAL_REQUIRED, "v2.0.0", NULL,
+        { CURRENT, D, "v2.0.0", NULL, MANUAL_REQUIRED, "2.0.0", NULL,
           "Dashboard upgrades to 2.0.0 are not allowed" },
-        { CURRENT, D, "v3.2.0", "2.0.5", OK, "v3.2.0", NULL, NULL },
+        { CURRENT, D, "v3.2.0", "2.0.5", OK, "3.2.0", NULL, NULL },
         { CURRENT, D, "1.9.7", "1.9.1", OK, "1.9.7", NULL, NULL },
         { CURRENT, D, "3.3.0", "3.3.0", OK, "3.3.0", NULL, NULL },
         { CURRENT, D, "3.0.0", "3.3.0", MANUAL_REQUIRED, "3.0.0",
@@ -134,7 +134,7 @@ static const struct {
         /* The first policy: unsorted releases, no breakpoints. */
         { INITIAL, D, "latest", "1.0.0", OK, "1.7.7", NULL, NULL },
         { INITIAL, D, "1.2.3", "1.2.2", OK, "1.2.3", NULL, NULL },
-        { INITIAL, D, "v1.2.3", "1.0.0", OK, "v1.2.3", NULL, NULL },
+        { INITIAL, D, "v1.2.3", "1.0.0", OK, "1.2.3", NULL, NULL },
         { INITIAL, D, "1.7.8", "1.0.0", INVALID, "1.7.8", NULL, "not a published release" },
         /* Docs links and several breakpoints: the lowest crossed is named. */
         { SYNTHETIC, D, "latest", "1.0.0", MANUAL_REQUIRED, "4.0.0",
@@ -216,6 +216,33 @@ static void test_invalid_mode(void **state) {
         assert_null(r.error_code);
 }
 
+/* MANUAL may ask for what the policy does not list (flagged, so the job log
+ * can warn); a listed release resolves to its published spelling. */
+static void test_unpublished_flag(void **state) {
+        static const struct {
+                const char *target;
+                const char *resolved;
+                bool unpublished;
+        } cases[] = {
+                { "9.9.9", "9.9.9", true },
+                { "v3.3.0", "3.3.0", false },
+                { "3.2.0", "3.2.0", false },
+                { "latest", "3.3.0", false },
+                { "nightly", "nightly", true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                PlanRequest req = { .mode = JOB_MODE_MANUAL, .requested_target = cases[i].target };
+                PlanResult r;
+
+                assert_int_equal(plan_resolve(&req, &policies[CURRENT], &r), 0);
+                assert_null(r.error_code);
+                assert_string_equal(r.resolved_target, cases[i].resolved);
+                assert_int_equal(r.unpublished, cases[i].unpublished);
+                plan_result_done(&r);
+        }
+}
+
 /* A hand-built policy whose breakpoint does not parse fails closed. */
 static void test_unparsable_breakpoint(void **state) {
         char *releases[] = { (char *) "3.3.0" };
@@ -236,6 +263,7 @@ int main(void) {
                 cmocka_unit_test(test_reason_named),
                 cmocka_unit_test(test_invalid_mode),
                 cmocka_unit_test(test_unparsable_breakpoint),
+                cmocka_unit_test(test_unpublished_flag),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
