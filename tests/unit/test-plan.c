@@ -223,7 +223,7 @@ static void test_unpublished_flag(void **state) {
                 const char *target;
                 const char *resolved;
                 bool unpublished;
-        } cases[] = {
+        } targets[] = {
                 { "9.9.9", "9.9.9", true },
                 { "v3.3.0", "3.3.0", false },
                 { "3.2.0", "3.2.0", false },
@@ -231,14 +231,14 @@ static void test_unpublished_flag(void **state) {
                 { "nightly", "nightly", true },
         };
 
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                PlanRequest req = { .mode = JOB_MODE_MANUAL, .requested_target = cases[i].target };
+        for (size_t i = 0; i < ELEMENTSOF(targets); i++) {
+                PlanRequest req = { .mode = JOB_MODE_MANUAL, .requested_target = targets[i].target };
                 PlanResult r;
 
                 assert_int_equal(plan_resolve(&req, &policies[CURRENT], &r), 0);
                 assert_null(r.error_code);
-                assert_string_equal(r.resolved_target, cases[i].resolved);
-                assert_int_equal(r.unpublished, cases[i].unpublished);
+                assert_string_equal(r.resolved_target, targets[i].resolved);
+                assert_int_equal(r.unpublished, targets[i].unpublished);
                 plan_result_done(&r);
         }
 }
