@@ -1,14 +1,15 @@
 /* Command-line client.  libcurl's easy interface is fine here: the client
  * is a short-lived process that waits for one answer.
  *
- *   payram-updater status            the current or last job
- *   payram-updater logs [--json]     its log entries
- *   payram-updater upgrade [--mode MANUAL|DASHBOARD] [--target T]
- *                          [--current-version V] [--async]
- *   payram-updater health
+ *   payram-updater [--url URL] status            the current or last job
+ *   payram-updater [--url URL] logs [--json]     its log entries
+ *   payram-updater [--url URL] upgrade [--mode MANUAL|DASHBOARD] [--target T]
+ *                  [--current-version V] [--async]
+ *   payram-updater [--url URL] health
  *
  * The service address is --url, else $PAYRAM_UPDATER_URL, else
- * http://127.0.0.1:$UPDATER_PORT (2359). */
+ * http://127.0.0.1:PORT with PORT from $UPDATER_PORT or the UPDATER_PORT of
+ * /etc/payram/updater.env (default 2359), as the service itself reads it. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,7 +20,9 @@
 #include <json-c/json.h>
 
 #include "client/client.h"
+#include "build-config.h"
 #include "config/config.h"
+#include "util/fileio.h"
 #include "util/json-util.h"
 #include "util/parse-util.h"
 
@@ -50,17 +53,69 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
-static int base_url(const char *given, char *buf, size_t size) {
-        const char *env = getenv("PAYRAM_UPDATER_URL"), *port = getenv("UPDATER_PORT");
-        uint64_t p = CONFIG_DEFAULT_PORT;
+typedef struct PortLookup {
+        const char *path;
+        uint64_t port;
+        bool bad;
+} PortLookup;
 
-        if (given || env)
-                return snprintf(buf, size, "%s", given ? given : env) < (int) size ? 0 : -E2BIG;
-        if (port && safe_atou64_max(port, 65535, &p) < 0) {
-                fprintf(stderr, "UPDATER_PORT=%s is not a port number\n", port);
-                return -EINVAL;
+static int on_assignment(const char *key, const char *value, unsigned line, void *userdata, char **ret_error) {
+        PortLookup *l = userdata;
+
+        if (!streq(key, "UPDATER_PORT"))
+                return 0;
+        l->bad = safe_atou64_max(value, 65535, &l->port) < 0 || l->port == 0;
+        if (l->bad)
+                fprintf(stderr, "%s:%u: UPDATER_PORT=%s is not a port number\n", l->path, line, value);
+        return 0;
+}
+
+/* The port the service listens on when it binds by itself: the environment
+ * first, then the configuration file, as the service reads them. */
+static int service_port(uint64_t *ret) {
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        const char *env = getenv("UPDATER_PORT");
+        PortLookup l = { .path = DEFAULT_CONFIG_PATH, .port = CONFIG_DEFAULT_PORT };
+        size_t len = 0;
+
+        if (env) {
+                if (safe_atou64_max(env, 65535, ret) < 0 || *ret == 0) {
+                        fprintf(stderr, "UPDATER_PORT=%s is not a port number\n", env);
+                        return -EINVAL;
+                }
+                return 0;
         }
-        (void) snprintf(buf, size, "http://127.0.0.1:%u", (unsigned) p);
+
+        /* An unreadable or broken file is the service's to report; the
+         * client then tries the default port. */
+        if (read_file_bounded(l.path, CONFIG_MAX_FILE_BYTES, &text, &len) >= 0)
+                (void) config_parse_env_text(text, len, l.path, on_assignment, &l, &error);
+        if (l.bad)
+                return -EINVAL;
+        *ret = l.port;
+        return 0;
+}
+
+static int base_url(const char *given, char *buf, size_t size) {
+        const char *env = getenv("PAYRAM_UPDATER_URL");
+        uint64_t port;
+        size_t n;
+
+        if (given || env) {
+                if (snprintf(buf, size, "%s", given ? given : env) >= (int) size) {
+                        fprintf(stderr, "Service URL too long\n");
+                        return -E2BIG;
+                }
+                /* "http://host:port/" and "http://host:port" mean the same. */
+                n = strlen(buf);
+                while (n > 0 && buf[n - 1] == '/')
+                        buf[--n] = '\0';
+                return 0;
+        }
+
+        if (service_port(&port) < 0)
+                return -EINVAL;
+        (void) snprintf(buf, size, "http://127.0.0.1:%u", (unsigned) port);
         return 0;
 }
 
@@ -96,7 +151,11 @@ static long request(const char *base, const char *path, const char *body, bool a
 
         rc = curl_easy_perform(curl);
         if (rc != CURLE_OK)
-                fprintf(stderr, "Cannot reach payram-updater at %s: %s\n", base, curl_easy_strerror(rc));
+                fprintf(stderr,
+                        "Cannot reach payram-updater at %s: %s\n"
+                        "Is it running? See: systemctl status payram-updater.socket "
+                        "payram-updater.service\n",
+                        base, curl_easy_strerror(rc));
         else
                 (void) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 
@@ -127,6 +186,8 @@ static void print_logs(const Answer *a) {
                 print_json(a);
                 return;
         }
+        if (json_object_array_length(logs) == 0)
+                fprintf(stderr, "No upgrade job yet: no log entries\n");
         for (size_t i = 0; i < json_object_array_length(logs); i++) {
                 struct json_object *e = json_object_array_get_idx(logs, i);
                 printf("%s %-7s %s\n", strempty(json_get_string(e, "time")),
@@ -152,62 +213,120 @@ static char *upgrade_body(const char *mode, const char *target, const char *curr
 }
 
 static void usage(void) {
-        printf("Usage: payram-updater [--url URL] status|logs [--json]|health\n"
+        printf("Usage: payram-updater [--url URL] status\n"
+               "       payram-updater [--url URL] logs [--json]\n"
                "       payram-updater [--url URL] upgrade [--mode MANUAL|DASHBOARD]\n"
-               "                      [--target VERSION|latest] [--current-version VERSION] [--async]\n");
+               "                      [--target VERSION|latest] [--current-version VERSION] [--async]\n"
+               "       payram-updater [--url URL] health\n"
+               "\n"
+               "  --url URL                service address (default $PAYRAM_UPDATER_URL, else\n"
+               "                           http://127.0.0.1:UPDATER_PORT)\n"
+               "  --mode MODE              upgrade: MANUAL (default) or DASHBOARD\n"
+               "  --target VERSION         upgrade: a version or latest (default)\n"
+               "  --current-version V      upgrade: the version running now\n"
+               "  --async                  upgrade: return at once, poll with status\n"
+               "  --json                   logs: print the entries as JSON\n");
 }
 
-bool client_is_command(const char *arg) {
-        static const char *const commands[] = { "status", "logs", "upgrade", "health" };
+static const char *const commands[] = { "status", "logs", "upgrade", "health" };
 
+bool client_is_command(const char *arg) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (streq(arg, commands[i]))
                         return true;
         return false;
 }
 
-int client_main(int argc, char **argv) {
+const char *client_commands_list(void) {
+        return "status, logs, upgrade, health";
+}
+
+typedef struct ClientOptions {
+        const char *url, *mode, *target, *current;
+        bool async, json;
+} ClientOptions;
+
+enum {
+        OPT_URL = 0x100,
+        OPT_MODE,
+        OPT_TARGET,
+        OPT_CURRENT,
+        OPT_ASYNC,
+        OPT_JSON,
+        OPT_HELP,
+};
+
+/* Which command an option belongs to; NULL for every command. */
+static const char *option_command(int opt) {
+        switch (opt) {
+        case OPT_MODE: case OPT_TARGET: case OPT_CURRENT: case OPT_ASYNC:
+                return "upgrade";
+        case OPT_JSON:
+                return "logs";
+        default:
+                return NULL;
+        }
+}
+
+static int parse_options(const char *command, int argc, char **argv, ClientOptions *o) {
         static const struct option options[] = {
-                { "url",             required_argument, NULL, 'u' },
-                { "mode",            required_argument, NULL, 'm' },
-                { "target",          required_argument, NULL, 't' },
-                { "current-version", required_argument, NULL, 'c' },
-                { "async",           no_argument,       NULL, 'a' },
-                { "json",            no_argument,       NULL, 'j' },
-                { "help",            no_argument,       NULL, 'h' },
+                { "url",             required_argument, NULL, OPT_URL },
+                { "mode",            required_argument, NULL, OPT_MODE },
+                { "target",          required_argument, NULL, OPT_TARGET },
+                { "current-version", required_argument, NULL, OPT_CURRENT },
+                { "async",           no_argument,       NULL, OPT_ASYNC },
+                { "json",            no_argument,       NULL, OPT_JSON },
+                { "help",            no_argument,       NULL, OPT_HELP },
                 {}
         };
-        const char *url = NULL, *mode = "MANUAL", *target = "latest", *current = NULL, *command = argv[0];
-        _cleanup_free_ char *body = NULL;
-        char base[CLIENT_MAX_URL_BYTES];
-        bool async = false, json = false;
-        Answer answer = {};
-        long status;
         int c;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "u:m:t:c:ajh", options, NULL)) >= 0)
-                switch (c) {
-                case 'u': url = optarg; break;
-                case 'm': mode = optarg; break;
-                case 't': target = optarg; break;
-                case 'c': current = optarg; break;
-                case 'a': async = true; break;
-                case 'j': json = true; break;
-                case 'h': usage(); return 0;
-                default: usage(); return 2;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                const char *owner = option_command(c);
+
+                if (owner && !streq(owner, command)) {
+                        fprintf(stderr, "Option %s does not apply to '%s' (only to '%s')\n",
+                                argv[optind - 1], command, owner);
+                        return -EINVAL;
                 }
-        if (optind != argc) {
-                usage();
-                return 2;
+                switch (c) {
+                case OPT_URL: o->url = optarg; break;
+                case OPT_MODE: o->mode = optarg; break;
+                case OPT_TARGET: o->target = optarg; break;
+                case OPT_CURRENT: o->current = optarg; break;
+                case OPT_ASYNC: o->async = true; break;
+                case OPT_JSON: o->json = true; break;
+                case 'h': case OPT_HELP: usage(); return 1;
+                default: usage(); return -EINVAL;
+                }
         }
-        if (base_url(url, base, sizeof(base)) < 0)
+        if (optind != argc) {
+                fprintf(stderr, "Unexpected argument '%s' for '%s'\n", argv[optind], command);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int client_main(int argc, char **argv) {
+        ClientOptions o = { .mode = "MANUAL", .target = "latest" };
+        _cleanup_free_ char *body = NULL;
+        char base[CLIENT_MAX_URL_BYTES];
+        const char *command = argv[0];
+        Answer answer = {};
+        long status;
+        int r;
+
+        r = parse_options(command, argc, argv, &o);
+        if (r != 0)
+                return r > 0 ? 0 : 2;
+        if (base_url(o.url, base, sizeof(base)) < 0)
                 return 2;
 
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (streq(command, "upgrade")) {
-                body = upgrade_body(mode, target, current);
-                status = body ? request(base, "/upgrade", body, async, &answer) : -1;
+                body = upgrade_body(o.mode, o.target, o.current);
+                status = body ? request(base, "/upgrade", body, o.async, &answer) : -1;
         } else if (streq(command, "logs"))
                 status = request(base, "/upgrade/logs", NULL, false, &answer);
         else if (streq(command, "status"))
@@ -216,7 +335,7 @@ int client_main(int argc, char **argv) {
                 status = request(base, "/health", NULL, false, &answer);
 
         if (status >= 0) {
-                if (streq(command, "logs") && !json && status == 200)
+                if (streq(command, "logs") && !o.json && status == 200)
                         print_logs(&answer);
                 else
                         print_json(&answer);

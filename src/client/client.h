@@ -7,6 +7,9 @@
 /* True when ARG names a client subcommand. */
 bool client_is_command(const char *arg);
 
+/* "status, logs, upgrade, health", for messages. */
+const char *client_commands_list(void);
+
 /* Runs the subcommand in ARGV[0]; returns the process exit status:
  * 0 success, 1 the job failed or the service said no, 2 usage or
  * connection errors. */

@@ -371,12 +371,17 @@ static void daemon_done(Daemon *d) {
         sd_event_unref(d->event);
 }
 
-int daemon_run(const char *config_path) {
+int daemon_run(const char *config_path, bool config_must_exist) {
         _cleanup_free_ char *error = NULL;
         Daemon d = { .config_path = config_path };
         int r;
 
         log_open();
+
+        if (config_must_exist && access(config_path, F_OK) < 0) {
+                log_error_errno(errno, "Configuration file %s", config_path);
+                return EXIT_CONFIG;
+        }
 
         r = config_load(config_path, environ, &d.config, &error);
         if (r < 0) {
