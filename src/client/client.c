@@ -59,7 +59,8 @@ typedef struct PortLookup {
         bool bad;
 } PortLookup;
 
-static int on_assignment(const char *key, const char *value, unsigned line, void *userdata, char **ret_error) {
+static int on_assignment(const char *key, const char *value, unsigned line, void *userdata,
+                         char **ret_error) {
         PortLookup *l = userdata;
 
         if (!streq(key, "UPDATER_PORT"))
