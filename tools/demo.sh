@@ -5,8 +5,9 @@
 # service socket-activated with systemd-socket-activate and walks through
 # the dry-run scenarios of the SPEC with the command-line client and curl.
 #
-# Usage: tools/demo.sh   (run from the repository; nothing is installed
-# outside the build folder and a temporary directory)
+# Usage: tools/demo.sh   (run from the repository; it installs the build
+# dependencies with apt-get, builds in ./build and keeps its service state
+# in a temporary directory that it removes at the end)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,20 +35,18 @@ for _ in $(seq 50); do [ -s "$work/files.port" ] && break; sleep 0.1; done
 files="http://127.0.0.1:$(cat "$work/files.port")"
 
 port=${DEMO_PORT:-23590}
-cat > "$work/updater.env" <<CONF
-POLICY_URL=$files/upgrade-policy.json
-RUNTIME_MANIFEST_URL=$files/runtime-manifest.json
-FETCH_TIMEOUT_SECONDS=10
-STATE_DIR=$work/state
-LOG_DIR=$work/log
-CONF
+# examples/updater.env with the address the example files are served at,
+# and state kept in the temporary directory.
+sed "s|@EXAMPLES_URL@|$files|" examples/updater.env > "$work/updater.env"
+printf 'STATE_DIR=%s\nLOG_DIR=%s\n' "$work/state" "$work/log" >> "$work/updater.env"
 
 systemd-socket-activate -l "127.0.0.1:$port" "$bin" --config "$work/updater.env" 2>"$work/service.log" &
 pids+=($!)
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 export PAYRAM_UPDATER_URL="http://127.0.0.1:$port"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 post() { curl -sS -o "$work/answer" -w '%{http_code}' -X POST "$PAYRAM_UPDATER_URL/upgrade" \
         -H 'Content-Type: application/json' "$@" -d @-; echo " $(cat "$work/answer")"; }
 

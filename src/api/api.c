@@ -65,7 +65,7 @@ static void respond_error(HttpConnection *c, int status, const char *extra_heade
 static struct json_object *idle_status_json(void) {
         static const char *const fields[] = {
                 "state", "mode", "requested_target", "resolved_target", "error_code", "error_message",
-                "job_id", "created_at", "updated_at",
+                "job_id", "created_at", "updated_at", "current_version",
         };
         struct json_object *obj = json_object_new_object();
 

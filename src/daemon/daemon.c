@@ -173,7 +173,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
          * on the job (sent by the interrupt) already says "Connection: close";
          * the job is persisted as interrupted. */
         http_server_shutdown(d->server);
-        manager_interrupt(d->manager, "The service was stopped before the job finished");
+        manager_interrupt(d->manager, "the service was stopped before the job finished");
         if (http_server_n_connections(d->server) == 0)
                 return sd_event_exit(d->event, EXIT_SUCCESS);
 

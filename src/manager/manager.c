@@ -135,6 +135,13 @@ static void manager_failf(Manager *m, const char *code, const char *format, ...)
         manager_fail(m, code, message ? message : "Out of memory");
 }
 
+/* The same wording whether the service was stopped or died: the state the
+ * job was in, and why it ended. */
+static void manager_fail_interrupted(Manager *m, const char *why) {
+        manager_failf(m, JOB_ERROR_INTERRUPTED, "Interrupted in state %s: %s",
+                      job_state_to_string(m->job->state), why);
+}
+
 static void manager_set_state(Manager *m, JobState state) {
         job_set_state(m->job, state);
         manager_persist(m);
@@ -185,7 +192,8 @@ static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size
 
         joblog_add(m->log, m->job, JOBLOG_INFO, NULL,
                    "Runtime manifest: image %s:%s, container %s, health check %s", manifest.image_repo,
-                   m->job->resolved_target, manifest.container_name ? manifest.container_name : "(default)",
+                   m->job->resolved_target,
+                   manifest.container_name ? manifest.container_name : "name not set (the running one)",
                    manifest.health_endpoint);
         manifest_done(&manifest);
 
@@ -257,7 +265,7 @@ static void on_policy_fetched(FetchRequest *req, int r, const char *body, size_t
                 have_policy = true;
                 go_on = true;
                 joblog_add(m->log, m->job, JOBLOG_INFO, NULL,
-                           "Upgrade policy: latest %s, %zu releases, %zu breakpoints", policy.latest,
+                           "Upgrade policy: latest %s; releases: %zu; breakpoints: %zu", policy.latest,
                            policy.n_releases, policy.n_breakpoints);
         }
 
@@ -400,14 +408,7 @@ int manager_recover(Manager *m) {
         if (!m->job || job_state_is_terminal(m->job->state))
                 return 0;
 
-        JobState was = m->job->state;
-        r = job_fail(m->job, JOB_ERROR_INTERRUPTED, "The service stopped before the job finished");
-        if (r < 0)
-                return r;
-        manager_persist(m);
-        joblog_add(m->log, m->job, JOBLOG_ERROR, MESSAGE_ID_JOB_FAILED,
-                   "Upgrade job failed (%s): the service stopped while the job was in state %s",
-                   JOB_ERROR_INTERRUPTED, job_state_to_string(was));
+        manager_fail_interrupted(m, "the service ended (crash, kill or power loss) before the job finished");
         return 0;
 }
 
@@ -496,7 +497,7 @@ void manager_interrupt(Manager *m, const char *why) {
                 fetch_request_cancel(m->fetch);
                 m->fetch = NULL;
         }
-        manager_fail(m, JOB_ERROR_INTERRUPTED, why);
+        manager_fail_interrupted(m, why);
 }
 
 void manager_set_changed_callback(Manager *m, manager_changed_t cb, void *userdata) {
