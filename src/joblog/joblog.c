@@ -127,20 +127,6 @@ static void remember(JobLog *l, const char *time, JobLogLevel level, char *messa
         l->n++;
 }
 
-static int write_all(int fd, const char *p, size_t len) {
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                len -= (size_t) k;
-        }
-        return 0;
-}
-
 /* Writes one JSON line.  A failed or short write may leave part of a line
  * behind, so the next write starts with a newline to keep that fragment on
  * a line of its own (loading skips it). */

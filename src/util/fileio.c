@@ -14,7 +14,7 @@
 #include "util/fileio.h"
 #include "util/macros.h"
 
-static int write_all(int fd, const void *data, size_t len) {
+int write_all(int fd, const void *data, size_t len) {
         const char *p = data;
 
         while (len > 0) {

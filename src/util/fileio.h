@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Writes all of DATA to FD, retrying on EINTR and short writes. */
+int write_all(int fd, const void *data, size_t len);
+
 /* Replaces DIR/NAME with DATA atomically: writes a temporary file in DIR,
  * fsyncs it, renames it over NAME and fsyncs DIR, so a crash at any instant
  * leaves either the old or the new content.  MODE applies to the new file. */
