@@ -147,7 +147,10 @@ class Daemon:
         self.env = daemon_env(args, self.dir, port, extra_env)
         self.logpath = os.path.join(self.dir, "daemon.log")
         self.logf = open(self.logpath, "wb")
-        self.p = subprocess.Popen([args.binary, "-c", "/nonexistent"], env=self.env,
+        # The environment carries the configuration; the file is empty.
+        conf = os.path.join(self.dir, "empty.env")
+        open(conf, "w").close()
+        self.p = subprocess.Popen([args.binary, "-c", conf], env=self.env,
                                   stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         _procs.append(self.p)
         deadline = time.monotonic() + 10
@@ -359,7 +362,9 @@ def phase_activation(args, workdir):
         cmd = [sa, "-l", f"127.0.0.1:{port}"]
         for k in ["STATE_DIR", "LOG_DIR", "POLICY_URL", "RUNTIME_MANIFEST_URL", "PATH", "LANG"] + list(args.env):
             cmd += ["-E", f"{k}={env[k]}"]
-        cmd += [args.binary, "-c", "/nonexistent"]
+        conf = os.path.join(d, "empty.env")
+        open(conf, "w").close()
+        cmd += [args.binary, "-c", conf]
         with open(os.path.join(d, "activate.log"), "ab") as logf:
             p = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         _procs.append(p)
