@@ -258,6 +258,10 @@ static void handle_upgrade(Api *a, HttpConnection *c, const HttpRequest *req) {
                 respond_error(c, 409, NULL, "An upgrade job is already in progress");
                 return;
         }
+        if (r == -ESHUTDOWN) {
+                respond_error(c, 503, "Retry-After: 10\r\n", "The service is stopping");
+                return;
+        }
         if (r < 0) {
                 if (asprintf(&message, "Cannot start an upgrade job: %s", strerror(-r)) < 0)
                         message = NULL;
@@ -299,8 +303,10 @@ static void handle_get(Api *a, HttpConnection *c, const char *path) {
                 obj = json_object_new_object();
                 struct json_object *logs = log ? joblog_to_json(log) : json_object_new_array();
 
-                if (obj && json_object_object_add(obj, "logs", logs) < 0)
+                if (!obj || !logs || json_object_object_add(obj, "logs", logs) < 0) {
+                        json_object_put(logs);
                         obj = (json_object_put(obj), NULL);
+                }
         }
         respond_json(c, 200, NULL, obj);
 }

@@ -173,7 +173,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
          * on the job (sent by the interrupt) already says "Connection: close";
          * the job is persisted as interrupted. */
         http_server_shutdown(d->server);
-        manager_interrupt(d->manager, "the service was stopped before the job finished");
+        manager_stop(d->manager, "the service was stopped before the job finished");
         if (http_server_n_connections(d->server) == 0)
                 return sd_event_exit(d->event, EXIT_SUCCESS);
 
@@ -362,13 +362,22 @@ static int daemon_setup(Daemon *d) {
 }
 
 static void daemon_done(Daemon *d) {
-        sd_event_source_disable_unref(d->idle_timer);
-        sd_event_source_disable_unref(d->grace_timer);
-        api_free(d->api);
-        http_server_free(d->server);
-        manager_free(d->manager);
+        /* A job still active (the loop failed, or answers outlived the grace
+         * period) is recorded as interrupted, not left looking alive. */
+        if (d->manager)
+                manager_stop(d->manager, "the service was stopped before the job finished");
+
+        /* Closing the remaining connections calls back into the daemon:
+         * detach first, then free the parts before the timers they touch. */
+        if (d->server)
+                http_server_set_activity_callback(d->server, NULL, NULL);
+        d->api = api_free(d->api);
+        d->server = http_server_free(d->server);
+        d->manager = manager_free(d->manager);
+        d->idle_timer = sd_event_source_disable_unref(d->idle_timer);
+        d->grace_timer = sd_event_source_disable_unref(d->grace_timer);
         config_done(&d->config);
-        sd_event_unref(d->event);
+        d->event = sd_event_unref(d->event);
 }
 
 int daemon_run(const char *config_path, bool config_must_exist) {

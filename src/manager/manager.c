@@ -50,6 +50,8 @@ struct Manager {
         char *manifest_url;
         uint64_t fetch_timeout_usec;
 
+        bool stopping;    /* the service is stopping: no new job starts */
+
         ManagerWaiter *waiters;
         manager_changed_t changed_cb;
         void *changed_userdata;
@@ -242,6 +244,12 @@ static bool manager_policy_problem(Manager *m, const char *code, const char *mes
                 manager_fail(m, code, message);
                 return false;
         }
+        /* "latest" is the policy's to say: without it MANUAL cannot go on
+         * either, and the error is the policy's, not a generic one. */
+        if (streq(m->job->requested_target, "latest")) {
+                manager_failf(m, code, "%s; target \"latest\" needs the policy", message);
+                return false;
+        }
         joblog_add(m->log, m->job, JOBLOG_WARNING, NULL, "%s; continuing without a policy (MANUAL mode)",
                    message);
         return true;
@@ -418,6 +426,8 @@ int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const cha
         _cleanup_(joblog_freep) JobLog *log = NULL;
         int r;
 
+        if (m->stopping)
+                return -ESHUTDOWN;
         if (manager_is_busy(m))
                 return -EBUSY;
 
@@ -489,7 +499,8 @@ void manager_waiter_cancel(ManagerWaiter *w) {
         free(w);
 }
 
-void manager_interrupt(Manager *m, const char *why) {
+void manager_stop(Manager *m, const char *why) {
+        m->stopping = true;
         if (!manager_is_busy(m))
                 return;
 

@@ -39,7 +39,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 /* Loads the last job; one that was not finished becomes FAILED/INTERRUPTED. */
 int manager_recover(Manager *m);
 
-/* Starts a job.  -EBUSY when one is active; other errors (the state cannot
+/* Starts a job.  -EBUSY when one is active, -ESHUTDOWN once stopping; other errors (the state cannot
  * be persisted) leave no job behind.  *ret_job points at the new job. */
 int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const char *requested_target,
                       const char *current_version, const Job **ret_job);
@@ -48,8 +48,9 @@ int manager_start_job(Manager *m, const JobSources *src, JobMode mode, const cha
 ManagerWaiter *manager_wait(Manager *m, manager_job_done_t cb, void *userdata);
 void manager_waiter_cancel(ManagerWaiter *w);
 
-/* Ends an active job as FAILED/INTERRUPTED (the service is stopping). */
-void manager_interrupt(Manager *m, const char *why);
+/* The service is stopping: an active job ends as FAILED/INTERRUPTED with
+ * WHY, and no new job starts (manager_start_job() returns -ESHUTDOWN). */
+void manager_stop(Manager *m, const char *why);
 
 void manager_set_changed_callback(Manager *m, manager_changed_t cb, void *userdata);
 

@@ -29,6 +29,7 @@
 
 #define READ_CHUNK_BYTES   ((size_t) 16384)
 #define ACCEPTS_PER_WAKEUP 64
+#define READS_PER_WAKEUP   4
 #define ACCEPT_RETRY_USEC  (100 * USEC_PER_MSEC)
 #define MAX_HEAD_BYTES     ((size_t) 1024)
 
@@ -47,6 +48,7 @@ struct HttpConnection {
         int fd;
         sd_event_source *io;
         sd_event_source *timer;
+        sd_event_source *resume; /* deferred processing of stashed input, made on first use */
         ConnectionState state;
         HttpParser *parser;
         HttpLimits limits;
@@ -141,6 +143,7 @@ static void connection_close(HttpConnection *c) {
         c->state = CONNECTION_CLOSED;
         c->io = sd_event_source_disable_unref(c->io);
         c->timer = sd_event_source_disable_unref(c->timer);
+        c->resume = sd_event_source_disable_unref(c->resume);
         closep(&c->fd);
         c->fd = -1;
         connection_unlink(c);
@@ -285,6 +288,27 @@ static void connection_fail(HttpConnection *c, int status, const char *reason) {
         connection_flush(c);
 }
 
+static int on_resume(sd_event_source *source, void *userdata) {
+        HttpConnection *c = userdata;
+
+        if (c->state == CONNECTION_READING)
+                connection_process(c);
+        return 0;
+}
+
+/* Pipelined requests already received go on from the loop, not from inside
+ * respond(): an answer given from a job or fetch callback must not re-enter
+ * the handler (and so the job manager) within that callback. */
+static void connection_schedule_resume(HttpConnection *c) {
+        if (!c->resume &&
+            sd_event_add_defer(c->server->event, &c->resume, on_resume, c) < 0) {
+                log_oom();
+                connection_close(c);
+                return;
+        }
+        (void) sd_event_source_set_enabled(c->resume, SD_EVENT_ONESHOT);
+}
+
 int http_connection_respond(HttpConnection *c, int status, const char *extra_headers, const char *body,
                             size_t body_len) {
         bool keep_alive;
@@ -309,13 +333,14 @@ int http_connection_respond(HttpConnection *c, int status, const char *extra_hea
         } else
                 c->state = CONNECTION_CLOSING;
 
-        /* Keep the connection alive across flush and processing, which may close it. */
+        /* Keep the connection alive across the flush, which may close it. */
         _unused_ _cleanup_(http_connection_unrefp) HttpConnection *ref = http_connection_ref(c);
         connection_flush(c);
-        if (c->state == CONNECTION_READING && !c->processing)
-                connection_process(c);
-        else if (c->state != CONNECTION_CLOSED)
-                connection_update(c);
+        if (c->state == CONNECTION_CLOSED)
+                return 0;
+        if (c->state == CONNECTION_READING && !c->processing && c->in_len > 0)
+                connection_schedule_resume(c);
+        connection_update(c);
         return 0;
 }
 
@@ -485,8 +510,12 @@ static bool connection_read_once(HttpConnection *c) {
  * the connection pauses; a paused connection is re-armed by
  * connection_update(), which makes epoll look at the socket again. */
 static void connection_read(HttpConnection *c) {
-        while (connection_wants_input(c) && connection_read_once(c))
-                ;
+        /* A budget per wakeup, so that one busy client cannot hold the loop
+         * (and the watchdog) while others wait; connection_update() re-arms
+         * the edge, so what is left is reported again on the next turn. */
+        for (unsigned i = 0; i < READS_PER_WAKEUP; i++)
+                if (!connection_wants_input(c) || !connection_read_once(c))
+                        return;
 }
 
 /* ---- events and timers ---- */
@@ -791,10 +820,12 @@ void http_server_shutdown(HttpServer *s) {
 
         for (c = s->connections; c; c = next) {
                 next = c->next;
-                if (c->state == CONNECTION_READING && output_pending(c) == 0 &&
-                    !connection_in_request(c))
+                if (c->state != CONNECTION_READING || connection_in_request(c))
+                        continue; /* the answer says close: respond() sees shutting_down */
+                if (output_pending(c) == 0)
                         connection_close(c);
-                /* The others close once their answer is out: respond() sees shutting_down. */
+                else
+                        c->state = CONNECTION_CLOSING; /* no further request once this answer is out */
         }
         server_notify_activity(s);
 }

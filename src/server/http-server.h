@@ -50,7 +50,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_free);
 /* Takes ownership of a listening socket (made non-blocking here). */
 int http_server_add_listener(HttpServer *s, int fd);
 
-/* New settings apply to connections accepted from now on. */
+/* New settings apply at once to timeouts and the connection cap, and to
+ * connections accepted from now on for the request limits (a request being
+ * parsed keeps the limits it started with). */
 void http_server_set_settings(HttpServer *s, const HttpServerSettings *settings);
 
 void http_server_set_activity_callback(HttpServer *s, http_activity_t cb, void *userdata);

@@ -65,11 +65,27 @@ static void log_emit(int priority, const char *message_id, const char *text) {
         fprintf(stderr, "%s\n", text);
 }
 
+/* Debug lines (one per refused request, say) are for someone looking into
+ * a problem: off unless PAYRAM_UPDATER_DEBUG=1, so that a peer cannot
+ * decide how much the service logs. */
+static bool debug_enabled(void) {
+        static int enabled = -1;
+
+        if (enabled < 0) {
+                const char *e = getenv("PAYRAM_UPDATER_DEBUG");
+                enabled = e && streq(e, "1");
+        }
+        return enabled;
+}
+
 int log_full(int priority, int err, const char *message_id, const char *format, ...) {
         char text[LOG_LINE_MAX];
         va_list ap;
         int saved_errno = errno;
         int n;
+
+        if (priority >= LOG_DEBUG && !debug_enabled())
+                return err > 0 ? -err : err;
 
         va_start(ap, format);
         n = vsnprintf(text, sizeof(text), format, ap);

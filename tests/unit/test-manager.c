@@ -276,7 +276,7 @@ static void test_interrupt(void **state) {
 
         start(env, JOB_MODE_MANUAL, "latest", NULL);
         assert_non_null(manager_wait(env->manager, on_done, &a));
-        manager_interrupt(env->manager, "stopping");
+        manager_stop(env->manager, "stopping");
         assert_int_equal(a.calls, 1);
         assert_int_equal(a.state, JOB_STATE_FAILED);
         assert_string_equal(manager_current_job(env->manager)->error_code, JOB_ERROR_INTERRUPTED);
@@ -285,6 +285,13 @@ static void test_interrupt(void **state) {
         for (unsigned i = 0; i < 5; i++)
                 assert_true(sd_event_run(env->event, 10 * USEC_PER_MSEC) >= 0);
         assert_int_equal(a.calls, 1);
+
+        /* And nothing new starts once stopping. */
+        JobSources src = sources(env);
+        const Job *job = NULL;
+        assert_int_equal(manager_start_job(env->manager, &src, JOB_MODE_MANUAL, "latest", NULL, &job),
+                         -ESHUTDOWN);
+        assert_string_equal(manager_current_job(env->manager)->error_code, JOB_ERROR_INTERRUPTED);
 }
 
 static size_t count_entries(const char *dir, const char *suffix) {
