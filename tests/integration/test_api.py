@@ -389,6 +389,23 @@ class Connections(ServiceTestCase):
             self.assertEqual(r2.json()["job_id"], r1.json()["job_id"])
             self.assertEqual(r2.json()["state"], "READY")
 
+    def test_pipelined_posts_run_one_after_the_other(self):
+        # The second POST is read while the first job runs; it is handled
+        # only once the first answer is out, so it starts the next job
+        # instead of getting 409, and the answers come back in order.
+        slow = self.fake.serve_file("/slow.json", POLICY, delay=0.5)
+        svc = self.make_service(self.default_config(POLICY_URL=slow))
+        with svc.conn(timeout=15) as c:
+            c.send(build_request("POST", "/upgrade", {"mode": "MANUAL", "requested_target": "3.2.0"}) +
+                   build_request("POST", "/upgrade", {"mode": "MANUAL", "requested_target": "3.3.0"}) +
+                   build_request("GET", "/upgrade/status"))
+            r1, r2, r3 = c.read_response(), c.read_response(), c.read_response()
+        self.assertEqual((r1.status, r2.status, r3.status), (201, 201, 200), (r1, r2, r3))
+        self.assertEqual(r1.json()["resolved_target"], "3.2.0")
+        self.assertEqual(r2.json()["resolved_target"], "3.3.0")
+        self.assertNotEqual(r1.json()["job_id"], r2.json()["job_id"])
+        self.assertEqual(r3.json()["job_id"], r2.json()["job_id"])
+
     def test_http10_closes(self):
         with self.svc.conn() as c:
             r = c.request("GET", "/health", version="HTTP/1.0")
