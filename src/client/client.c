@@ -219,6 +219,7 @@ static void usage(void) {
                "       payram-updater [--url URL] upgrade [--mode MANUAL|DASHBOARD]\n"
                "                      [--target VERSION|latest] [--current-version VERSION] [--async]\n"
                "       payram-updater [--url URL] health\n"
+               "       payram-updater reload --pid PID          (the unit's ExecReload=)\n"
                "\n"
                "  --url URL                service address (default $PAYRAM_UPDATER_URL, else\n"
                "                           http://127.0.0.1:UPDATER_PORT)\n"
@@ -226,10 +227,11 @@ static void usage(void) {
                "  --target VERSION         upgrade: a version or latest (default)\n"
                "  --current-version V      upgrade: the version running now\n"
                "  --async                  upgrade: return at once, poll with status\n"
-               "  --json                   logs: print the entries as JSON\n");
+               "  --json                   logs: print the entries as JSON\n"
+               "  --pid PID                reload: the service's main PID\n");
 }
 
-static const char *const commands[] = { "status", "logs", "upgrade", "health" };
+static const char *const commands[] = { "status", "logs", "upgrade", "health", "reload" };
 
 bool client_is_command(const char *arg) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
@@ -239,11 +241,11 @@ bool client_is_command(const char *arg) {
 }
 
 const char *client_commands_list(void) {
-        return "status, logs, upgrade, health";
+        return "status, logs, upgrade, health, reload";
 }
 
 typedef struct ClientOptions {
-        const char *url, *mode, *target, *current;
+        const char *url, *mode, *target, *current, *pid;
         bool async, json;
 } ClientOptions;
 
@@ -254,6 +256,7 @@ enum {
         OPT_CURRENT,
         OPT_ASYNC,
         OPT_JSON,
+        OPT_PID,
         OPT_HELP,
 };
 
@@ -264,6 +267,8 @@ static const char *option_command(int opt) {
                 return "upgrade";
         case OPT_JSON:
                 return "logs";
+        case OPT_PID:
+                return "reload";
         default:
                 return NULL;
         }
@@ -277,6 +282,7 @@ static int parse_options(const char *command, int argc, char **argv, ClientOptio
                 { "current-version", required_argument, NULL, OPT_CURRENT },
                 { "async",           no_argument,       NULL, OPT_ASYNC },
                 { "json",            no_argument,       NULL, OPT_JSON },
+                { "pid",             required_argument, NULL, OPT_PID },
                 { "help",            no_argument,       NULL, OPT_HELP },
                 {}
         };
@@ -298,6 +304,7 @@ static int parse_options(const char *command, int argc, char **argv, ClientOptio
                 case OPT_CURRENT: o->current = optarg; break;
                 case OPT_ASYNC: o->async = true; break;
                 case OPT_JSON: o->json = true; break;
+                case OPT_PID: o->pid = optarg; break;
                 case 'h': case OPT_HELP: usage(); return 1;
                 default: usage(); return -EINVAL;
                 }
@@ -321,6 +328,8 @@ int client_main(int argc, char **argv) {
         r = parse_options(command, argc, argv, &o);
         if (r != 0)
                 return r > 0 ? 0 : 2;
+        if (streq(command, "reload"))
+                return client_reload(o.pid);
         if (base_url(o.url, base, sizeof(base)) < 0)
                 return 2;
 

@@ -7,6 +7,10 @@
 /* True when ARG names a client subcommand. */
 bool client_is_command(const char *arg);
 
+/* Asks the service with PID to reload and waits for its answer; returns
+ * the process exit status (0 reloaded, 1 refused or no answer, 2 usage). */
+int client_reload(const char *pid_text);
+
 /* "status, logs, upgrade, health", for messages. */
 const char *client_commands_list(void);
 

@@ -220,6 +220,16 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
 
         (void) sd_notify(false, "READY=1");
         daemon_update_status(d);
+
+        /* Tell a waiting `payram-updater reload` how it went, so that
+         * `systemctl reload` returns only now, and fails when refused. */
+        if (si->ssi_code == SI_QUEUE && si->ssi_int == RELOAD_REQUEST_MAGIC && si->ssi_pid > 0) {
+                union sigval v = { .sival_int = r < 0 };
+
+                if (sigqueue((pid_t) si->ssi_pid, SIGUSR1, v) < 0)
+                        log_warning_errno(errno, "Failed to answer the reload request of PID %u",
+                                          si->ssi_pid);
+        }
         return 0;
 }
 

@@ -4,6 +4,12 @@
 
 #include <stdbool.h>
 
+/* `payram-updater reload --pid PID` (the unit's ExecReload=) queues SIGHUP
+ * with this value and waits for the answer: SIGUSR1 carrying 0 when the new
+ * configuration is in effect, 1 when it was refused.  A plain SIGHUP gets
+ * no answer. */
+#define RELOAD_REQUEST_MAGIC 0x52454c44 /* "RELD" */
+
 /* Runs the service until SIGTERM/SIGINT (or the idle exit); returns the
  * process exit status.  The default configuration file may be missing (the
  * environment may say it all); one named on the command line

@@ -75,6 +75,29 @@ class Reload(ServiceTestCase):
         self.assertEqual(r.json()["resolved_target"], "3.3.0")
         return svc
 
+    def test_reload_command_waits_and_reports(self):
+        """`payram-updater reload --pid` (the unit's ExecReload=) returns
+        only once the new file is in effect, and fails when it is refused."""
+        svc = self.make_service()
+        svc.write_config(self.default_config(POLICY_URL=file_url(POLICY_BF2FCA9)))
+        p = subprocess.run([harness.BINARY, "reload", "--pid", str(svc.pid)], capture_output=True, text=True,
+                           timeout=40)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # No waiting: the very next job already sees the new policy.
+        r = svc.upgrade("DASHBOARD", "latest")
+        self.assertEqual((r.status, r.json()["resolved_target"]), (422, "2.0.0"), r)
+
+        svc.write_config(self.default_config(FETCH_TIMEOUT_SECONDS="ten"))
+        p = subprocess.run([harness.BINARY, "reload", "--pid", str(svc.pid)], capture_output=True, text=True,
+                           timeout=40)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("refused", p.stderr)
+        r = svc.upgrade("DASHBOARD", "latest")
+        self.assertEqual((r.status, r.json()["resolved_target"]), (422, "2.0.0"), r)
+
+        p = subprocess.run([harness.BINARY, "reload"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 2, p.stderr)
+
     def test_reload_refuses_bad_port(self):
         self.check_refused(self.default_config(POLICY_URL=file_url(POLICY_BF2FCA9), UPDATER_PORT=70000),
                            "UPDATER_PORT")

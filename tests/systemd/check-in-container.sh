@@ -163,8 +163,8 @@ check "the failed job has a job-failed entry" wait_for 3 has_mid $MID_JOB_FAILED
 set_env $POLICY_OK "FETCH_TIMEOUT_SECONDS=ten"
 systemctl reload $SVC; r=$?
 refused=$(journal_json MESSAGE_ID=$MID_CONFIG_REFUSED | /usr/bin/python3 -c 'import json,sys; [print(json.loads(l)["MESSAGE"]) for l in sys.stdin]')
-if [ $r = 0 ] && grep -q "FETCH_TIMEOUT_SECONDS" <<< "$refused"; then ok "an invalid file is refused with a CONFIG_REFUSED entry naming the key: ${refused##*$'\n'}"
-else nok "an invalid file is refused with a CONFIG_REFUSED entry" "reload rc $r; entries: $refused"; fi
+if [ $r != 0 ] && grep -q "FETCH_TIMEOUT_SECONDS" <<< "$refused"; then ok "an invalid file is refused: systemctl reload fails (rc $r), a CONFIG_REFUSED entry names the key: ${refused##*$'\n'}"
+else nok "an invalid file is refused: systemctl reload fails, a CONFIG_REFUSED entry names the key" "reload rc $r; entries: $refused"; fi
 check "after the refused reload the service is active, same PID" test "$(active $SVC)/$(prop $SVC MainPID)" = "active/$PID"
 post_job
 if [ "$CODE" = 422 ] && [ "$(jget "$BODY" resolved_target)" = 2.0.0 ]; then ok "the previous configuration (breakpoint policy) still serves"

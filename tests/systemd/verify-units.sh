@@ -15,7 +15,9 @@ command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit
 
 w=$(mktemp -d /tmp/payram-verify.XXXXXX)
 trap 'rm -rf "$w"' EXIT
-sed "s#^ExecStart=.*#ExecStart=$build/src/payram-updater#" "$build/units/payram-updater.service" > "$w/payram-updater.service"
+sed -e "s#^ExecStart=.*#ExecStart=$build/src/payram-updater#" \
+    -e "s#^ExecReload=[^ ]*payram-updater #ExecReload=$build/src/payram-updater #" \
+    "$build/units/payram-updater.service" > "$w/payram-updater.service"
 cp "$srcdir/units/payram-updater.socket" "$w/"
 mkdir "$w/payram-updater.socket.d"
 cp "$srcdir/units/payram-updater.socket.d-docker-bridge.conf.example" "$w/payram-updater.socket.d/docker-bridge.conf"
