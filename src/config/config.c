@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
+
 #include "config/config.h"
 #include "util/url-util.h"
 #include "util/fileio.h"
@@ -633,6 +635,19 @@ static int numbers_from_loader(const Loader *l, Config *c, char **ret_error) {
         return 0;
 }
 
+/* What fetches the URL decides whether it is one: a URL curl refuses
+ * would only fail later, in a job, with the URL in the message. */
+static bool curl_parses_url(const char *url) {
+        CURLU *u = curl_url();
+        CURLUcode rc;
+
+        if (!u)
+                return true; /* out of memory: let the fetch report it */
+        rc = curl_url_set(u, CURLUPART_URL, url, 0);
+        curl_url_cleanup(u);
+        return rc == CURLUE_OK;
+}
+
 static int url_from_loader(const Loader *l, ConfigKey k, char **ret, char **ret_error) {
         static const char not_a_url[] = "not an http://, https:// or file:// URL or an absolute path";
         const char *v = l->settings[k].value;
@@ -650,6 +665,9 @@ static int url_from_loader(const Loader *l, ConfigKey k, char **ret, char **ret_
                                      ret_error);
         if (!url_is_valid(v))
                 return setting_error(l, k, NULL, not_a_url, ret_error);
+        if (v[0] != '/' && !curl_parses_url(v))
+                return setting_error(l, k, NULL, "not a URL curl can parse (encode special characters "
+                                     "in a user name or password with %XX)", ret_error);
 
         *ret = strdup(v);
         return *ret ? 0 : -ENOMEM;

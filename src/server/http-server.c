@@ -30,6 +30,7 @@
 #define READ_CHUNK_BYTES   ((size_t) 16384)
 #define ACCEPTS_PER_WAKEUP 64
 #define READS_PER_WAKEUP   4
+#define REQUESTS_PER_TURN  32
 #define ACCEPT_RETRY_USEC  (100 * USEC_PER_MSEC)
 #define MAX_HEAD_BYTES     ((size_t) 1024)
 
@@ -378,9 +379,13 @@ static int send_continue(HttpConnection *c) {
  * were used. */
 static size_t connection_feed(HttpConnection *c, const char *data, size_t len) {
         size_t used = 0;
+        unsigned delivered = 0;
 
+        /* At most REQUESTS_PER_TURN requests per turn of the loop: a client
+         * pipelining thousands of small requests waits its turn like the
+         * others (what is left is stashed and resumed from the loop). */
         while (c->state == CONNECTION_READING && output_pending(c) <= HTTP_MAX_PENDING_OUTPUT &&
-               used < len) {
+               used < len && delivered < REQUESTS_PER_TURN) {
                 size_t consumed = 0;
                 HttpParseStatus st;
 
@@ -405,6 +410,7 @@ static size_t connection_feed(HttpConnection *c, const char *data, size_t len) {
                         }
                         break;
                 case HTTP_PARSE_COMPLETE:
+                        delivered++;
                         connection_deliver(c);
                         break;
                 case HTTP_PARSE_ERROR:
@@ -415,6 +421,15 @@ static size_t connection_feed(HttpConnection *c, const char *data, size_t len) {
                 }
         }
         return used;
+}
+
+static void connection_schedule_resume(HttpConnection *c);
+
+/* Stashed input of a connection that only stopped for its turn (not
+ * waiting on a handler or on its output) goes on from the loop. */
+static void connection_continue_later(HttpConnection *c) {
+        if (c->state == CONNECTION_READING && c->in_len > 0 && output_pending(c) <= HTTP_MAX_PENDING_OUTPUT)
+                connection_schedule_resume(c);
 }
 
 /* Keeps bytes that could not be fed yet (the connection paused). */
@@ -452,6 +467,7 @@ static void connection_process(HttpConnection *c) {
         if (c->state != CONNECTION_CLOSED && used < len &&
             connection_stash(c, pending + used, len - used) < 0)
                 connection_close(c);
+        connection_continue_later(c);
 
         c->processing = false;
         if (c->state != CONNECTION_CLOSED) {
@@ -498,6 +514,7 @@ static bool connection_read_once(HttpConnection *c) {
                 connection_close(c);
                 return false;
         }
+        connection_continue_later(c);
         connection_flush(c);
 
         /* A short read drained the socket; new bytes bring a new edge. */

@@ -9,9 +9,14 @@
 
 #include "util/url-util.h"
 
-/* The pieces of a URL that may carry a secret, as offsets into it.  Follows
- * RFC 3986 as curl does: the authority ends at the first '/', '?' or '#',
- * and the userinfo is everything in it up to the last '@'. */
+/* The pieces of a URL that may carry a secret, as offsets into it.  By
+ * RFC 3986 the authority ends at the first '/', '?' or '#' and the userinfo
+ * is everything in it up to the last '@'.  But a password written with an
+ * unencoded '/', '?' or '#' hides its '@' from that rule, and such a URL
+ * is exactly the kind that fails and gets shown in an error.  So the
+ * userinfo is taken to run to the last '@' anywhere in the URL: a path or
+ * query that merely contains an '@' is over-redacted, never a password
+ * under-redacted. */
 typedef struct UrlSecrets {
         size_t userinfo_begin, userinfo_end; /* includes the '@' */
         size_t query_begin, query_end;       /* includes the '?' */
@@ -35,16 +40,15 @@ static void url_find_secrets(const char *url, UrlSecrets *ret) {
         *ret = (UrlSecrets) {};
 
         if (scheme > 0) {
-                size_t authority = scheme + 3, at = 0;
+                size_t authority = scheme + 3;
+                const char *at = strrchr(url + authority, '@');
 
-                path = authority + strcspn(url + authority, "/?#");
-                for (size_t i = authority; i < path; i++)
-                        if (url[i] == '@')
-                                at = i + 1;
-                if (at > 0) {
+                if (at) {
                         ret->userinfo_begin = authority;
-                        ret->userinfo_end = at;
+                        ret->userinfo_end = (size_t) (at - url) + 1;
                 }
+                path = ret->userinfo_end > 0 ? ret->userinfo_end : authority;
+                path += strcspn(url + path, "/?#");
         } else
                 path = 0;
 
@@ -74,12 +78,14 @@ char *url_redact(const char *url) {
                 return NULL;
         url_find_secrets(url, &s);
 
-        /* The result is never longer than the input plus the two "***". */
-        copy = malloc(strlen(url) + 2 * strlen("***") + 1);
+        /* Each redacted part becomes "***" plus its delimiter. */
+        copy = malloc(strlen(url) + 3 * strlen("***@") + 1);
         if (!copy)
                 return NULL;
 
         p = mempcpy(copy, url, s.userinfo_begin);
+        if (s.userinfo_end > s.userinfo_begin)
+                p = mempcpy(p, "***@", 4);
         p = mempcpy(p, url + s.userinfo_end, s.query_begin - s.userinfo_end);
         if (s.query_end > s.query_begin)
                 p = mempcpy(p, "?***", 4);

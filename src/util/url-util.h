@@ -4,8 +4,9 @@
 #include <stdbool.h>
 
 /* Copies URL with anything that may be a secret replaced: a
- * "user:password@" part is dropped, the query string becomes "?***" and a
- * fragment "#***".  Returns NULL on allocation failure (or for NULL). */
+ * "user:password@" part becomes "***@" (up to the last '@' of the URL, see
+ * url-util.c), the query string "?***" and a fragment "#***".  Returns NULL
+ * on allocation failure (or for NULL). */
 char *url_redact(const char *url);
 
 /* True when URL has userinfo, a query string or a fragment. */

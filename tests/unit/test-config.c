@@ -324,14 +324,22 @@ static void test_validation(void **state) {
                   "file:///path" },
                 /* Credentials and tokens never reach the message. */
                 { "POLICY_URL='ftp://admin:hunter2@host/p.json?token=abc123#frag'",
-                  "POLICY_URL=ftp://host/p.json?***#***: not an http://, https:// or file:// URL or an "
+                  "POLICY_URL=ftp://***@host/p.json?***#***: not an http://, https:// or file:// URL or an "
                   "absolute path" },
                 { "POLICY_URL='https://admin:hunter2@host/p json?token=abc123'",
-                  "POLICY_URL=https://host/p json?***: not an http://, https:// or file:// URL or an "
+                  "POLICY_URL=https://***@host/p json?***: not an http://, https:// or file:// URL or an "
                   "absolute path" },
+                /* A password with an unencoded '/' or '?': curl cannot parse the URL,
+                 * and the message still hides the password. */
+                { "POLICY_URL='http://admin:s3cr/et@127.0.0.1:8080/p'",
+                  "POLICY_URL=http://***@127.0.0.1:8080/p: not a URL curl can parse (encode special "
+                  "characters in a user name or password with %XX)" },
+                { "POLICY_URL='http://admin:pa55?w0rd@127.0.0.1/p'",
+                  "POLICY_URL=http://***@127.0.0.1/p: not a URL curl can parse (encode special "
+                  "characters in a user name or password with %XX)" },
                 /* The userinfo ends at the last '@' of the authority, as curl reads it. */
                 { "POLICY_URL='ftp://admin:p@ssW0RD@host/x?token=T'",
-                  "POLICY_URL=ftp://host/x?***: not an http://, https:// or file:// URL or an "
+                  "POLICY_URL=ftp://***@host/x?***: not an http://, https:// or file:// URL or an "
                   "absolute path" },
         };
 

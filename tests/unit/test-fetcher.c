@@ -832,17 +832,22 @@ static void test_url_redact(void **state) {
                 const char *in, *out;
         } cases[] = {
                 { "https://example.com/policy.json", "https://example.com/policy.json" },
-                { "https://user:pass@example.com/policy.json", "https://example.com/policy.json" },
-                { "https://token@example.com/p", "https://example.com/p" },
+                { "https://user:pass@example.com/policy.json", "https://***@example.com/policy.json" },
+                { "https://token@example.com/p", "https://***@example.com/p" },
                 { "https://example.com/p?token=abc&x=1", "https://example.com/p?***" },
-                { "https://u:p@example.com:8443/p?t=1", "https://example.com:8443/p?***" },
+                { "https://u:p@example.com:8443/p?t=1", "https://***@example.com:8443/p?***" },
                 { "https://example.com/p#frag", "https://example.com/p#***" },
                 { "https://example.com/p?q#frag", "https://example.com/p?***#***" },
                 { "https://example.com?q", "https://example.com?***" },
                 { "http://[::1]:8080/p", "http://[::1]:8080/p" },
-                { "http://u:p@[fe80::1%25eth0]:8080/p?x", "http://[fe80::1%25eth0]:8080/p?***" },
-                { "https://example.com/@scope/pkg", "https://example.com/@scope/pkg" },
-                { "https://a:b@c@example.com/", "https://example.com/" },
+                { "http://u:p@[fe80::1%25eth0]:8080/p?x", "http://***@[fe80::1%25eth0]:8080/p?***" },
+                { "https://a:b@c@example.com/", "https://***@example.com/" },
+                /* Unencoded '/', '?' or '#' in a password: the password still goes. */
+                { "http://admin:s3cr/et@127.0.0.1:8080/p", "http://***@127.0.0.1:8080/p" },
+                { "http://admin:pa55?w0rd@127.0.0.1/p?t=1", "http://***@127.0.0.1/p?***" },
+                { "http://admin:pa#55@127.0.0.1/p", "http://***@127.0.0.1/p" },
+                /* The price: an '@' in a path is taken for the end of a password. */
+                { "https://example.com/@scope/pkg", "https://***@scope/pkg" },
                 { "file:///etc/payram/policy.json", "file:///etc/payram/policy.json" },
                 { "/etc/payram/policy.json", "/etc/payram/policy.json" },
                 { "", "" },
