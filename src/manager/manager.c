@@ -67,8 +67,8 @@ static void manager_changed(Manager *m) {
 static void manager_persist(Manager *m) {
         int r = store_save(m->store, m->job);
 
-        /* The job goes on: its state is still served from memory, and a
-         * restart would report the last state that did reach the disk. */
+        /* Only a failed job's record gets here: it is still served from
+         * memory, and a restart reports the job INTERRUPTED. */
         if (r < 0)
                 joblog_add(m->log, m->job, JOBLOG_ERROR, NULL,
                            "Failed to save job state in the state directory: %s", strerror(-r));
@@ -144,10 +144,23 @@ static void manager_fail_interrupted(Manager *m, const char *why) {
                       job_state_to_string(m->job->state), why);
 }
 
-static void manager_set_state(Manager *m, JobState state) {
+/* A job whose progress cannot be recorded does not go on: after a crash
+ * the store would tell another story than the one the caller was told.
+ * Returns false when the job failed instead. */
+static bool manager_set_state(Manager *m, JobState state) {
+        int r;
+
         job_set_state(m->job, state);
-        manager_persist(m);
+        r = store_save(m->store, m->job);
+        if (r < 0) {
+                const char *name = job_state_to_string(state);
+
+                manager_failf(m, JOB_ERROR_STATE_WRITE_FAILED,
+                              "Cannot record state %s in the state directory: %s", name, strerror(-r));
+                return false;
+        }
         manager_changed(m);
+        return true;
 }
 
 /* ---- steps ---- */
@@ -164,7 +177,8 @@ static void manager_fetch_manifest(Manager *m) {
         _cleanup_free_ char *shown = url_redact(m->manifest_url);
         int r;
 
-        manager_set_state(m, JOB_STATE_MANIFEST_FETCHING);
+        if (!manager_set_state(m, JOB_STATE_MANIFEST_FETCHING))
+                return;
         joblog_add(m->log, m->job, JOBLOG_INFO, NULL, "Fetching runtime manifest from %s", strempty(shown));
 
         r = fetcher_start(m->fetcher, m->manifest_url, m->fetch_timeout_usec, FETCH_MAX_BYTES,
@@ -199,7 +213,8 @@ static void on_manifest_fetched(FetchRequest *req, int r, const char *body, size
                    manifest.health_endpoint);
         manifest_done(&manifest);
 
-        manager_set_state(m, JOB_STATE_READY);
+        if (!manager_set_state(m, JOB_STATE_READY))
+                return;
         joblog_add(m->log, m->job, JOBLOG_INFO, MESSAGE_ID_JOB_READY,
                    "Dry run complete: ready to upgrade to %s", m->job->resolved_target);
         manager_finish(m);

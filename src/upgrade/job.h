@@ -55,6 +55,7 @@ bool job_state_is_terminal(JobState s);
 #define JOB_ERROR_MANUAL_UPGRADE_REQUIRED "MANUAL_UPGRADE_REQUIRED"
 #define JOB_ERROR_INVALID_TARGET          "INVALID_TARGET"
 #define JOB_ERROR_INTERRUPTED             "INTERRUPTED"
+#define JOB_ERROR_STATE_WRITE_FAILED      "STATE_WRITE_FAILED"
 #define JOB_ERROR_INTERNAL                "INTERNAL_ERROR"
 
 typedef struct Job {

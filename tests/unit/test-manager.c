@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "manager/manager.h"
 #include "util/fileio.h"
@@ -240,6 +241,28 @@ static void test_orphan_closed(void **state) {
         job_free(loaded);
 }
 
+/* When a step cannot be recorded the job stops there, FAILED, rather than
+ * going on with a story the disk does not tell.  The record is made
+ * unwritable by putting a non-empty directory in its place. */
+static void test_unrecordable_step_fails_the_job(void **state) {
+        Env *env = *state;
+        _cleanup_free_ char *record = NULL, *inside = NULL;
+        const Job *job;
+
+        job = start(env, JOB_MODE_MANUAL, "latest", NULL);
+        assert_true(asprintf(&record, "%s/jobs/%s.json", env->state_dir, job->id) > 0);
+        assert_true(asprintf(&inside, "%s/x", record) > 0);
+        assert_int_equal(unlink(record), 0);
+        assert_int_equal(mkdir(record, 0700), 0);
+        assert_int_equal(mkdir(inside, 0700), 0);
+
+        run_until_done(env);
+        job = manager_current_job(env->manager);
+        assert_int_equal(job->state, JOB_STATE_FAILED);
+        assert_string_equal(job->error_code, JOB_ERROR_STATE_WRITE_FAILED);
+        assert_non_null(strstr(job->error_message, "MANIFEST_FETCHING"));
+}
+
 typedef struct Waited {
         unsigned calls;
         JobState state;
@@ -329,6 +352,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_one_active_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_crash_mid_job_becomes_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_orphan_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unrecordable_step_fails_the_job, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waiters, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_history_bounded, setup, teardown),
