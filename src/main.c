@@ -88,8 +88,12 @@ int main(int argc, char **argv) {
                         return 2;
                 }
         if (optind != argc) {
-                fprintf(stderr, "Unknown command '%s'; commands: %s (see --help)\n", argv[optind],
-                        client_commands_list());
+                if (client_is_command(argv[optind]))
+                        fprintf(stderr, "--config belongs to the service; '%s' talks to it and takes --url "
+                                        "(see 'payram-updater %s --help')\n", argv[optind], argv[optind]);
+                else
+                        fprintf(stderr, "Unknown command '%s'; commands: %s (see --help)\n", argv[optind],
+                                client_commands_list());
                 return 2;
         }
         return daemon_run(config_path, config_given);

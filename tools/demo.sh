@@ -6,7 +6,7 @@
 # the dry-run scenarios of the SPEC with the command-line client and curl.
 #
 # Usage: tools/demo.sh   (run from the repository; it installs the build
-# dependencies with apt-get, builds in ./build and keeps its service state
+# dependencies with apt-get, builds in ./build-demo and keeps its service state
 # in a temporary directory that it removes at the end)
 set -euo pipefail
 
@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 tools/setup-deps.sh
 
-build=${BUILD_DIR:-$top/build}
+build=${BUILD_DIR:-$top/build-demo}
 [ -d "$build" ] || meson setup "$build" >/dev/null
 ninja -C "$build" src/payram-updater >/dev/null
 bin=$build/src/payram-updater

@@ -23,8 +23,10 @@
 #include "build-config.h"
 #include "config/config.h"
 #include "util/fileio.h"
+#include "upgrade/job.h"
 #include "util/json-util.h"
 #include "util/parse-util.h"
+#include "util/url-util.h"
 
 #define CLIENT_MAX_ANSWER_BYTES ((size_t) 8 << 20)
 /* A dry run takes at most two fetches; leave room for slow servers. */
@@ -97,6 +99,33 @@ static int service_port(uint64_t *ret) {
         return 0;
 }
 
+/* The service address is scheme, host and port only: a path or query
+ * would be sent along with every request and answered 404. */
+static int check_service_url(const char *url) {
+        _cleanup_free_ char *shown = url_redact(url);
+        CURLU *u = curl_url();
+        char *path = NULL, *query = NULL, *scheme = NULL;
+        bool ok;
+
+        if (!u)
+                return -ENOMEM;
+        ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+             (streq(scheme, "http") || streq(scheme, "https")) &&
+             curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && streq(path, "/") &&
+             curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_NO_QUERY;
+        curl_free(scheme);
+        curl_free(path);
+        curl_free(query);
+        curl_url_cleanup(u);
+
+        if (!ok) {
+                fprintf(stderr, "%s is not a service address (http://HOST:PORT)\n", strempty(shown));
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static int base_url(const char *given, char *buf, size_t size) {
         const char *env = getenv("PAYRAM_UPDATER_URL");
         uint64_t port;
@@ -111,7 +140,7 @@ static int base_url(const char *given, char *buf, size_t size) {
                 n = strlen(buf);
                 while (n > 0 && buf[n - 1] == '/')
                         buf[--n] = '\0';
-                return 0;
+                return check_service_url(buf);
         }
 
         if (service_port(&port) < 0)
@@ -151,12 +180,15 @@ static long request(const char *base, const char *path, const char *body, bool a
         }
 
         rc = curl_easy_perform(curl);
-        if (rc != CURLE_OK)
+        if (rc != CURLE_OK) {
+                _cleanup_free_ char *shown = url_redact(base);
+
                 fprintf(stderr,
                         "Cannot reach payram-updater at %s: %s\n"
                         "Is it running? See: systemctl status payram-updater.socket "
                         "payram-updater.service\n",
-                        base, curl_easy_strerror(rc));
+                        strempty(shown), curl_easy_strerror(rc));
+        }
         else
                 (void) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 
@@ -286,17 +318,18 @@ static int parse_options(const char *command, int argc, char **argv, ClientOptio
                 { "help",            no_argument,       NULL, OPT_HELP },
                 {}
         };
-        int c;
+        int c, index = -1;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "h", options, &index)) >= 0) {
                 const char *owner = option_command(c);
 
                 if (owner && !streq(owner, command)) {
-                        fprintf(stderr, "Option %s does not apply to '%s' (only to '%s')\n",
-                                argv[optind - 1], command, owner);
+                        fprintf(stderr, "Option --%s does not apply to '%s' (only to '%s')\n",
+                                index >= 0 ? options[index].name : "?", command, owner);
                         return -EINVAL;
                 }
+                index = -1;
                 switch (c) {
                 case OPT_URL: o->url = optarg; break;
                 case OPT_MODE: o->mode = optarg; break;
@@ -311,6 +344,10 @@ static int parse_options(const char *command, int argc, char **argv, ClientOptio
         }
         if (optind != argc) {
                 fprintf(stderr, "Unexpected argument '%s' for '%s'\n", argv[optind], command);
+                return -EINVAL;
+        }
+        if (streq(command, "upgrade") && job_mode_from_string(o->mode) < 0) {
+                fprintf(stderr, "--mode must be MANUAL or DASHBOARD, not '%s'\n", o->mode);
                 return -EINVAL;
         }
         return 0;

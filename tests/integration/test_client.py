@@ -73,6 +73,30 @@ class Client(ServiceTestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("Unknown command 'bogus'", p.stderr)
 
+    def test_usage_messages_name_the_problem(self):
+        p = self.run_client("health", "--mode", "DASHBOARD")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("Option --mode does not apply to 'health'", p.stderr)
+        p = self.run_client("upgrade", "--url", self.url, "--mode", "dashboard")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--mode must be MANUAL or DASHBOARD", p.stderr)
+        for bad in ("ftp://127.0.0.1:1", "http://127.0.0.1:99999", self.url + "/upgrade"):
+            p = self.run_client("health", "--url", bad)
+            self.assertEqual(p.returncode, 2, bad)
+            self.assertIn("is not a service address", p.stderr)
+        p = self.run_client("-c", "/etc/payram/updater.env", "status")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--config belongs to the service", p.stderr)
+
+    def test_secrets_in_the_service_url_are_not_printed(self):
+        p = self.run_client("status", "--url", "http://admin:s3cretPW@127.0.0.1:1/")
+        self.assertEqual(p.returncode, 2)
+        self.assertNotIn("s3cretPW", p.stderr + p.stdout)
+        self.assertIn("http://***@127.0.0.1:1", p.stderr)
+        p = self.run_client("health", env={"PAYRAM_UPDATER_URL": "http://127.0.0.1:1/?token=SECRETTOK"})
+        self.assertEqual(p.returncode, 2)
+        self.assertNotIn("SECRETTOK", p.stderr + p.stdout)
+
     def test_service_not_running(self):
         p = self.run_client("status", "--url", "http://127.0.0.1:1")
         self.assertEqual(p.returncode, 2)
