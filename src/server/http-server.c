@@ -1,7 +1,8 @@
 /* Connection handling for the HTTP server.
  *
- * Each connection is a small state machine driven by one I/O source and
- * one timer on the event loop:
+ * Each connection is a small state machine driven by one edge-triggered
+ * I/O source, one timer and, when needed, one deferred source on the
+ * event loop:
  *
  *   READING   waiting for or parsing a request (request or idle timeout)
  *   HANDLING  a complete request is with the handler; input is paused so
@@ -10,18 +11,20 @@
  *
  * Reads go into one scratch buffer shared by the whole server; only bytes
  * left over while a connection is paused are copied into the connection,
- * so a thousand idle or slow connections cost little memory.  Writes are
- * queued and flushed as the socket allows; past HTTP_MAX_PENDING_OUTPUT the
- * connection stops reading, so a client that pipelines without reading its
- * answers cannot make the queue grow without bound. */
+ * and the parser exists only while a request is arriving, so a thousand
+ * idle or slow connections cost little memory.  Writes are queued and
+ * flushed as the socket allows; past HTTP_MAX_PENDING_OUTPUT the connection
+ * stops reading, so a client that pipelines without reading its answers
+ * cannot make the queue grow without bound.  Each turn of the loop gives a
+ * connection a bounded number of reads and requests, so no client holds
+ * the loop while others (and the watchdog) wait. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include "server/http-server.h"
 #include "util/log.h"
